@@ -1,0 +1,211 @@
+"""The answer without a language model: the retrieved sentences that best answer the question."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from bot.answer import Answer, Citation, Source
+from index.embedding import Embedder
+from index.lexical import tokenize
+from index.retrieval import Passage
+
+_NUMBER_WORDS = (
+    r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens?|hundreds?|"
+    r"thousands?|millions?|billions?|trillions?|half|twice"
+)
+_MONTHS = (
+    r"jan(uary)?|feb(ruary)?|mar(ch)?|apr(il)?|may|june?|july?|aug(ust)?|sept?(ember)?|"
+    r"oct(ober)?|nov(ember)?|dec(ember)?"
+)
+_DAYS = r"monday|tuesday|wednesday|thursday|friday|saturday|sunday"
+_ANSWER_SHAPES: dict[str, re.Pattern[str]] = {
+    "number": re.compile(rf"\d|\b({_NUMBER_WORDS})\b", re.I),
+    "date": re.compile(
+        rf"\b({_MONTHS})\b\.?\s*\d|\b\d{{1,2}}\s+({_MONTHS})\b|\b({_DAYS})\b|\b(1[89]|20)\d\d\b|"
+        r"\b(next|last|this) (year|week|month)\b|\b(yesterday|today|tomorrow)\b",
+        re.I,
+    ),
+    "place": re.compile(r"\b(in|at|to|from|near)\s+(the\s+)?[A-Z][\w.-]+"),
+    "name": re.compile(r"(?<!^)(?<![.!?]\s)\b[A-Z][a-z]+(?:\s+[A-Z][\w'’.-]+)+"),
+}
+_QUESTION_SHAPES = [
+    (
+        re.compile(
+            r"\bhow (many|much|long|far|old|often)\b|\bwhat (number|percentage|share|amount)\b",
+            re.I,
+        ),
+        "number",
+    ),
+    (re.compile(r"\bwhen\b|\bwhat (date|day|year|month|time)\b", re.I), "date"),
+    (re.compile(r"\bwhere\b|\bwhich (city|country|place|state)\b", re.I), "place"),
+    (re.compile(r"\bwho(m|se)?\b", re.I), "name"),
+]
+
+
+def answer_shape(question: str) -> str | None:
+    """What kind of answer the question wants: a number, a date, a place, a name, or None."""
+    for pattern, shape in _QUESTION_SHAPES:
+        if pattern.search(question):
+            return shape
+    return None
+
+
+@dataclass(frozen=True)
+class ExtractiveConfig:
+    max_sentences: int = 2
+    # Below these the question is refused: nothing retrieved is about it.
+    min_score: float = 0.30
+    min_dense: float = 0.20
+    keep_ratio: float = 0.85
+    duplicate_overlap: float = 0.6
+    dense_weight: float = 0.55
+    lexical_weight: float = 0.45
+    shape_bonus: float = 0.08
+    rank_bonus: float = 0.04
+
+
+@dataclass
+class _Candidate:
+    passage_rank: int
+    passage: Passage
+    start: int
+    end: int
+    text: str
+    tokens: frozenset[str]
+    score: float = 0.0
+
+
+class ExtractiveAnswerer:
+    """Quotes the sentences of the retrieved passages that best answer the question."""
+
+    def __init__(self, embedder: Embedder, config: ExtractiveConfig | None = None) -> None:
+        self.embedder = embedder
+        self.config = config or ExtractiveConfig()
+
+    def answer(
+        self, question: str, passages: Sequence[Passage], *, search_text: str | None = None
+    ) -> Answer:
+        query = search_text or question
+        candidates = self.rank_sentences(query, passages)
+        cfg = self.config
+        best_dense = max((p.dense for p in passages), default=0.0)
+        if not candidates or candidates[0].score < cfg.min_score or best_dense < cfg.min_dense:
+            return refusal(question, passages, standalone=search_text)
+
+        chosen: list[list[_Candidate]] = []  # each claim with its syndicated copies
+        for cand in candidates:
+            if cand.score < candidates[0].score * cfg.keep_ratio:
+                break
+            twin = next(
+                (
+                    group
+                    for group in chosen
+                    if _overlap(group[0].tokens, cand.tokens) >= cfg.duplicate_overlap
+                ),
+                None,
+            )
+            if twin is not None:
+                if all(c.passage.file != cand.passage.file for c in twin):
+                    twin.append(cand)
+                continue
+            if len(chosen) < cfg.max_sentences:
+                chosen.append([cand])
+
+        citations: list[Citation] = []
+        parts: list[str] = []
+        for group in chosen:
+            markers = []
+            for cand in group:
+                n = len(citations) + 1
+                chunk = cand.passage.chunk
+                citations.append(
+                    Citation(
+                        n=n,
+                        file=chunk.file,
+                        title=chunk.title,
+                        date=chunk.date or None,
+                        quote=cand.text,
+                        start=cand.start,
+                        end=cand.end,
+                        score=round(cand.score, 4),
+                        also_in=tuple(c.passage.file for c in group if c is not cand),
+                    )
+                )
+                markers.append(f"[{n}]")
+            parts.append(f"{_as_quote(group[0].text)} {''.join(markers)}")
+        return Answer(
+            question=question,
+            text=" ".join(parts),
+            citations=tuple(citations),
+            mode="extractive",
+            standalone_question=search_text,
+            passages=tuple(passages),
+        )
+
+    def rank_sentences(self, question: str, passages: Sequence[Passage]) -> list[_Candidate]:
+        cfg = self.config
+        q_tokens = frozenset(tokenize([question])[0])
+        shape = answer_shape(question)
+        candidates: list[_Candidate] = []
+        seen: set[tuple[str, int]] = set()
+        for rank, passage in enumerate(passages):
+            chunk = passage.chunk
+            for start, end in chunk.sentences:
+                if (chunk.file, start) in seen:
+                    continue
+                seen.add((chunk.file, start))
+                text = chunk.text[start - chunk.start : end - chunk.start]
+                if len(text.split()) < 4:
+                    continue
+                candidates.append(
+                    _Candidate(rank, passage, start, end, text, frozenset(tokenize([text])[0]))
+                )
+        if not candidates:
+            return []
+        vectors = self.embedder.embed([question] + [c.text for c in candidates])
+        dense = vectors[1:] @ vectors[0]
+        for cand, sim in zip(candidates, dense, strict=True):
+            lexical = len(q_tokens & cand.tokens) / len(q_tokens) if q_tokens else 0.0
+            cand.score = cfg.dense_weight * float(sim) + cfg.lexical_weight * lexical
+            if shape and _has_shape(cand.text, question, shape):
+                cand.score += cfg.shape_bonus
+            cand.score += cfg.rank_bonus / (1 + cand.passage_rank)
+        candidates.sort(key=lambda c: -c.score)
+        return candidates
+
+
+def refusal(question: str, passages: Sequence[Passage], *, standalone: str | None = None) -> Answer:
+    closest: list[Source] = []
+    for p in passages:
+        if all(s.file != p.file for s in closest):
+            closest.append(Source(file=p.file, title=p.chunk.title, date=p.chunk.date or None))
+        if len(closest) == 3:
+            break
+    return Answer(
+        question=question,
+        text="The articles I have don't cover that.",
+        refused=True,
+        mode="extractive",
+        standalone_question=standalone,
+        closest=tuple(closest),
+        passages=tuple(passages),
+    )
+
+
+def _has_shape(sentence: str, question: str, shape: str) -> bool:
+    """Whether the sentence holds an answer of that shape that the question doesn't already state."""
+    q = question.casefold()
+    return any(m.group(0).casefold() not in q for m in _ANSWER_SHAPES[shape].finditer(sentence))
+
+
+def _overlap(a: frozenset[str], b: frozenset[str]) -> float:
+    if not a or not b:
+        return 0.0
+    return len(a & b) / min(len(a), len(b))
+
+
+def _as_quote(text: str) -> str:
+    # A sentence that opens with its own quotation mark is quoted already.
+    return text if text[:1] in "“\"‘'«" else f"“{text}”"

@@ -1,0 +1,66 @@
+"""Builds newsbot's objects from the settings, in one place and only when a command needs them."""
+
+from __future__ import annotations
+
+from bot.errors import ConfigError
+from bot.extractive import ExtractiveAnswerer
+from bot.service import NewsService
+from bot.settings import Settings
+from index.chunking import Chunker
+from index.embedding import Embedder
+from index.indexing import Indexer
+from index.retrieval import Retriever
+from index.store import ChromaConfig, ChunkStore
+
+
+def build_embedder(settings: Settings) -> Embedder:
+    if settings.uses_local_embeddings:
+        from index.embedding import MiniLMEmbedder
+
+        return MiniLMEmbedder()
+    if not settings.llm_configured:
+        raise ConfigError(
+            f"NEWSBOT_EMBED_MODEL={settings.embed_model} is an OpenAI model: set OPENAI_API_KEY "
+            "(or OPENAI_BASE_URL), or unset NEWSBOT_EMBED_MODEL to use the local model."
+        )
+    from index.embedding import OpenAIEmbedder
+
+    key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
+    return OpenAIEmbedder(settings.embed_model, key, settings.openai_base_url, settings.llm_timeout)
+
+
+def chroma_config(settings: Settings) -> ChromaConfig:
+    token = settings.chroma_auth_token.get_secret_value() if settings.chroma_auth_token else None
+    return ChromaConfig(
+        path=settings.data_dir / "chroma",
+        collection=settings.collection,
+        host=settings.chroma_host,
+        port=settings.chroma_port,
+        ssl=settings.chroma_ssl,
+        auth_token=token,
+    )
+
+
+def build_store(settings: Settings, embedder: Embedder) -> ChunkStore:
+    return ChunkStore(chroma_config(settings), embedder.name, embedder.dim)
+
+
+def build_indexer(settings: Settings, embedder: Embedder | None = None) -> Indexer:
+    embedder = embedder or build_embedder(settings)
+    chunker = Chunker(embedder.count_tokens, settings.chunk_tokens, settings.chunk_overlap)
+    return Indexer(build_store(settings, embedder), embedder, chunker)
+
+
+def build_retriever(settings: Settings, embedder: Embedder | None = None) -> Retriever:
+    embedder = embedder or build_embedder(settings)
+    return Retriever(build_store(settings, embedder), embedder, settings.data_dir / "lexical")
+
+
+def build_service(settings: Settings) -> NewsService:
+    embedder = build_embedder(settings)
+    return NewsService(
+        build_retriever(settings, embedder),
+        ExtractiveAnswerer(embedder),
+        top_k=settings.top_k,
+        history_turns=settings.history_turns,
+    )

@@ -1,0 +1,78 @@
+"""Every setting newsbot reads, in one typed object (environment variables and `.env`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+LOCAL_EMBED_MODEL = "all-MiniLM-L6-v2"
+
+
+class Settings(BaseSettings):
+    """newsbot's configuration. Field names map to NEWSBOT_* variables unless an alias says otherwise."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="NEWSBOT_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        populate_by_name=True,
+    )
+
+    # Storage
+    data_dir: Path = Field(Path(".newsbot"), description="Where the embedded Chroma store lives.")
+    collection: str = Field("articles", description="Chroma collection name.")
+    chroma_host: str | None = Field(
+        None,
+        validation_alias=AliasChoices("CHROMA_HOST", "NEWSBOT_CHROMA_HOST"),
+        description="Use a Chroma server at this host instead of the embedded store.",
+    )
+    chroma_port: int = Field(
+        8000, validation_alias=AliasChoices("CHROMA_PORT", "NEWSBOT_CHROMA_PORT")
+    )
+    chroma_ssl: bool = Field(
+        False, validation_alias=AliasChoices("CHROMA_SSL", "NEWSBOT_CHROMA_SSL")
+    )
+    chroma_auth_token: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("CHROMA_AUTH_TOKEN", "NEWSBOT_CHROMA_AUTH_TOKEN")
+    )
+
+    # Indexing and retrieval
+    embed_model: str = Field(
+        LOCAL_EMBED_MODEL,
+        description="all-MiniLM-L6-v2 (local) or an OpenAI embedding model such as "
+        "text-embedding-3-small (needs OPENAI_API_KEY or OPENAI_BASE_URL).",
+    )
+    chunk_tokens: int = Field(200, ge=32, le=2000, description="Chunk size in embedding tokens.")
+    chunk_overlap: int = Field(32, ge=0, le=500, description="Overlap between chunks, in tokens.")
+    top_k: int = Field(6, ge=1, le=50, description="Passages retrieved for each question.")
+
+    # Generation (OpenAI or any OpenAI-compatible server)
+    openai_api_key: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("OPENAI_API_KEY", "NEWSBOT_OPENAI_API_KEY")
+    )
+    openai_base_url: str | None = Field(
+        None, validation_alias=AliasChoices("OPENAI_BASE_URL", "NEWSBOT_OPENAI_BASE_URL")
+    )
+    llm_model: str = Field("gpt-4o-mini", description="Chat model used for generated answers.")
+    llm_temperature: float = Field(0.1, ge=0.0, le=2.0)
+    llm_timeout: float = Field(60.0, gt=0, description="Seconds before a model call gives up.")
+    llm_max_tokens: int = Field(512, ge=16, le=8192)
+    history_turns: int = Field(
+        6, ge=0, le=50, description="Conversation turns kept for follow-ups."
+    )
+
+    @field_validator("chroma_host", "openai_base_url", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @property
+    def uses_local_embeddings(self) -> bool:
+        return self.embed_model == LOCAL_EMBED_MODEL
+
+    @property
+    def llm_configured(self) -> bool:
+        return self.openai_api_key is not None or self.openai_base_url is not None

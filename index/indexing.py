@@ -1,0 +1,181 @@
+"""Incremental indexing: bring the collection in line with the article folders, file by file."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from index.articles import Article, find_articles, read_article
+from index.chunking import Chunk, Chunker
+from index.embedding import Embedder
+from index.errors import ArticleError
+from index.store import ChunkStore
+
+Progress = Callable[[int, int], None]
+# Files are embedded together until this many chunks wait, so small files still fill a batch.
+_FLUSH_CHUNKS = 64
+
+
+@dataclass
+class IndexSummary:
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    chunks_written: int = 0
+    chunks_total: int = 0
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (file, reason)
+
+    def line(self) -> str:
+        text = (
+            f"{self.added} added, {self.updated} updated, {self.unchanged} unchanged, "
+            f"{self.removed} removed, {len(self.skipped)} skipped files; "
+            f"{self.chunks_written} chunks written, {self.chunks_total} in the index"
+        )
+        return text
+
+
+def file_id(name: str) -> str:
+    """A file's stable id: its path relative to the indexed folder."""
+    return hashlib.sha1(name.encode("utf-8")).hexdigest()[:16]
+
+
+def chunk_id(fid: str, index: int) -> str:
+    return f"{fid}:{index:04d}"
+
+
+@dataclass
+class _Pending:
+    article: Article
+    fid: str
+    chunks: list[Chunk]
+    is_update: bool
+
+
+class Indexer:
+    """Reads folders of articles into a ChunkStore, skipping what is already there unchanged."""
+
+    def __init__(self, store: ChunkStore, embedder: Embedder, chunker: Chunker) -> None:
+        self.store = store
+        self.embedder = embedder
+        self.chunker = chunker
+
+    def run(
+        self, folders: Sequence[Path], *, rebuild: bool = False, progress: Progress | None = None
+    ) -> IndexSummary:
+        if rebuild:
+            self.store.reset()
+        else:
+            self.store.check_model()
+        summary = IndexSummary()
+        stored = self.store.stored_files()
+        roots = [folder.resolve() for folder in folders]
+        files = [f for root in roots for f in find_articles(root)]
+        seen: set[str] = set()
+        by_sha: dict[str, str] = {}
+        pending: list[_Pending] = []
+
+        for done, af in enumerate(files, start=1):
+            fid = file_id(af.name)
+            if fid in seen:
+                summary.skipped.append((af.name, "same name in another folder"))
+                continue
+            seen.add(fid)
+            try:
+                article = read_article(af)
+            except ArticleError as exc:
+                # What was indexed of it before stays: a file that can't be read now loses nothing.
+                summary.skipped.append((af.name, str(exc)))
+                continue
+            if (twin := by_sha.get(article.sha256)) is not None:
+                summary.skipped.append((af.name, f"duplicate of {twin}"))
+                continue
+            by_sha[article.sha256] = af.name
+            old = stored.get(fid)
+            if old and old.sha256 == article.sha256 and old.chunks == old.expected_chunks:
+                summary.unchanged += 1
+            else:
+                chunks = self.chunker.split(article.text)
+                if not chunks:
+                    summary.skipped.append((af.name, "no text to index"))
+                    continue
+                pending.append(_Pending(article, fid, chunks, is_update=old is not None))
+                if sum(len(p.chunks) for p in pending) >= _FLUSH_CHUNKS:
+                    self._flush(pending, summary)
+            if progress:
+                progress(done, len(files))
+        self._flush(pending, summary)
+
+        for fid, old in stored.items():
+            if fid in seen:
+                continue
+            if old.root in {str(r) for r in roots} or not Path(old.root).is_dir():
+                self.store.delete_file(fid)
+                summary.removed += 1
+        if summary.added or summary.updated or summary.removed or rebuild:
+            self.store.mark_changed()
+        summary.chunks_total = self.store.count()
+        return summary
+
+    def _flush(self, pending: list[_Pending], summary: IndexSummary) -> None:
+        if not pending:
+            return
+        texts = [_embedding_text(p.article, c) for p in pending for c in p.chunks]
+        vectors = self.embedder.embed(texts)
+        row = 0
+        for p in pending:
+            n = len(p.chunks)
+            # Delete first: a run killed between the two leaves an incomplete file, which the next
+            # run sees (chunk count below n_chunks) and writes again.
+            self.store.delete_file(p.fid)
+            self.store.add_nodes(_nodes(p, vectors[row : row + n]))
+            row += n
+            summary.chunks_written += n
+            if p.is_update:
+                summary.updated += 1
+            else:
+                summary.added += 1
+        pending.clear()
+
+
+def _embedding_text(article: Article, chunk: Chunk) -> str:
+    # The first chunk starts with the title; later ones get it prepended so that they match too.
+    return chunk.text if chunk.index == 0 else f"{article.title}\n{chunk.text}"
+
+
+def _nodes(p: _Pending, vectors: Any) -> list[Any]:
+    from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
+
+    article = p.article
+    published = article.published
+    nodes = []
+    for chunk, vector in zip(p.chunks, vectors, strict=True):
+        meta: dict[str, Any] = {
+            "file": article.file.name,
+            "root": str(article.file.root),
+            "title": article.title,
+            "date": published.isoformat() if published else "",
+            "day": published.toordinal() if published else 0,
+            "start": chunk.start,
+            "end": chunk.end,
+            "chunk": chunk.index,
+            "n_chunks": len(p.chunks),
+            "sha256": article.sha256,
+            "sentences": json.dumps(chunk.sentences, separators=(",", ":")),
+        }
+        nodes.append(
+            TextNode(
+                id_=chunk_id(p.fid, chunk.index),
+                text=chunk.text,
+                metadata=meta,
+                embedding=[float(x) for x in vector],
+                relationships={NodeRelationship.SOURCE: RelatedNodeInfo(node_id=p.fid)},
+                excluded_embed_metadata_keys=list(meta),
+                excluded_llm_metadata_keys=list(meta),
+            )
+        )
+    return nodes

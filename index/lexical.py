@@ -1,0 +1,160 @@
+"""The chunk catalogue: every chunk's text and metadata, with a BM25 index over title and text.
+
+It is derived from the Chroma collection and cached on local disk under the collection's version
+stamp, so processes that share a Chroma server each rebuild it once after the collection changes.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from index.store import ChunkStore, sentence_spans_from
+
+
+@dataclass(frozen=True)
+class ChunkRecord:
+    id: str
+    file: str
+    title: str
+    date: str  # ISO date or ""
+    day: int  # date.toordinal(), 0 when undated
+    start: int
+    end: int
+    text: str
+    sentences: tuple[tuple[int, int], ...]
+
+
+@cache
+def _stemmer() -> Any:
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+@cache
+def _bm25s() -> Any:
+    import bm25s
+
+    # bm25s sets its own logger to DEBUG on import, which would print to every user's terminal.
+    logging.getLogger("bm25s").setLevel(logging.WARNING)
+    return bm25s
+
+
+def tokenize(texts: Sequence[str]) -> list[list[str]]:
+    bm25s = _bm25s()
+
+    tokens: list[list[str]] = bm25s.tokenize(
+        list(texts), stopwords="en", stemmer=_stemmer(), return_ids=False, show_progress=False
+    )
+    return tokens
+
+
+class ChunkCatalog:
+    """All chunks in memory, addressable by position, with BM25 scores over them."""
+
+    def __init__(self, records: list[ChunkRecord], bm25: Any) -> None:
+        self.records = records
+        self.position = {r.id: i for i, r in enumerate(records)}
+        self.days = np.array([r.day for r in records], dtype=np.int64)
+        self._bm25 = bm25
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def bm25_scores(self, query: str) -> npt.NDArray[np.float32]:
+        if not self.records:
+            return np.zeros(0, dtype=np.float32)
+        vocab = self._bm25.vocab_dict
+        tokens = [t for t in tokenize([query])[0] if t in vocab]
+        if not tokens:
+            return np.zeros(len(self.records), dtype=np.float32)
+        scores: npt.NDArray[np.float32] = np.asarray(
+            self._bm25.get_scores(tokens), dtype=np.float32
+        )
+        return scores
+
+    @classmethod
+    def build(cls, records: list[ChunkRecord]) -> ChunkCatalog:
+        bm25s = _bm25s()
+
+        bm25 = bm25s.BM25()
+        if records:
+            corpus = tokenize([f"{r.title}\n{r.text}" if r.start > 0 else r.text for r in records])
+            bm25.index(_to_tokenized(corpus), show_progress=False)
+        return cls(records, bm25)
+
+    @classmethod
+    def load(cls, store: ChunkStore, cache_dir: Path) -> ChunkCatalog:
+        """The catalogue for the collection as it is now, from the disk cache when it is current."""
+        version = str(store.metadata.get("version", "empty"))
+        folder = cache_dir / f"{store.config.collection}-{version}"
+        if (folder / "chunks.json").is_file():
+            try:
+                return cls._read(folder)
+            except (OSError, ValueError, KeyError):
+                shutil.rmtree(folder, ignore_errors=True)
+        records = [_record(cid, text, meta) for cid, text, meta in store.all_chunks()]
+        records.sort(key=lambda r: (r.file, r.start))
+        catalog = cls.build(records)
+        catalog._write(folder)
+        for old in cache_dir.glob(f"{store.config.collection}-*"):
+            if old != folder:
+                shutil.rmtree(old, ignore_errors=True)
+        return catalog
+
+    def _write(self, folder: Path) -> None:
+        tmp = folder.with_name(folder.name + ".tmp")
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+        if self.records:
+            self._bm25.save(str(tmp / "bm25"), show_progress=False)
+        rows = [r.__dict__ for r in self.records]
+        (tmp / "chunks.json").write_text(json.dumps(rows), encoding="utf-8")
+        shutil.rmtree(folder, ignore_errors=True)
+        tmp.rename(folder)
+
+    @classmethod
+    def _read(cls, folder: Path) -> ChunkCatalog:
+        bm25s = _bm25s()
+
+        rows = json.loads((folder / "chunks.json").read_text(encoding="utf-8"))
+        records = [
+            ChunkRecord(**{**row, "sentences": tuple(tuple(s) for s in row["sentences"])})
+            for row in rows
+        ]
+        if not records:
+            return cls(records, bm25s.BM25())
+        bm25 = bm25s.BM25.load(str(folder / "bm25"), mmap=True, show_progress=False)
+        return cls(records, bm25)
+
+
+def _to_tokenized(corpus: list[list[str]]) -> Any:
+    bm25s = _bm25s()
+
+    vocab: dict[str, int] = {}
+    ids = [[vocab.setdefault(t, len(vocab)) for t in doc] for doc in corpus]
+    return bm25s.tokenization.Tokenized(ids=ids, vocab=vocab)
+
+
+def _record(cid: str, text: str, meta: Any) -> ChunkRecord:
+    return ChunkRecord(
+        id=cid,
+        file=str(meta.get("file", "")),
+        title=str(meta.get("title", "")),
+        date=str(meta.get("date", "")),
+        day=int(meta.get("day", 0) or 0),
+        start=int(meta.get("start", 0)),
+        end=int(meta.get("end", 0)),
+        text=text,
+        sentences=tuple(sentence_spans_from(meta)),
+    )

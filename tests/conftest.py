@@ -1,0 +1,80 @@
+"""Shared fixtures: every test gets its own data dir and a clean environment; nothing leaves loopback."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SEEDS = ROOT / "seeds"
+SEED_A = "000_68f61c1e7e3a137d.txt"  # the U.S. embassy's account
+SEED_B = "001_883e8d29559a4da5.txt"  # the Malaysian outlet's account
+
+_OUR_VARS = ("NEWSBOT_", "OPENAI_", "CHROMA_", "TELEGRAM_")
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
+    """No setting of the developer's leaks in, and no test touches the repo's .newsbot/ or .env."""
+    for name in list(os.environ):
+        if name.startswith(_OUR_VARS):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("NEWSBOT_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.chdir(tmp_path)
+    yield tmp_path
+
+
+@pytest.fixture(scope="session")
+def embedder() -> object:
+    from index.embedding import MiniLMEmbedder
+
+    return MiniLMEmbedder()
+
+
+@pytest.fixture
+def settings(clean_env: Path) -> object:
+    from bot.settings import Settings
+
+    return Settings()
+
+
+@pytest.fixture
+def seed_dir(tmp_path: Path) -> Path:
+    """A private copy of the seed articles that a test may change."""
+    target = tmp_path / "articles"
+    shutil.copytree(SEEDS, target)
+    return target
+
+
+@pytest.fixture(scope="session")
+def seeded_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data dir with seeds/ indexed once, for tests that only read it (copy it before writing)."""
+    data = tmp_path_factory.mktemp("seeded") / "data"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(_OUR_VARS)}
+    env["NEWSBOT_DATA_DIR"] = str(data)
+    subprocess.run(
+        [sys.executable, "-m", "bot", "index", str(SEEDS)], env=env, check=True, capture_output=True
+    )
+    return data
+
+
+def run_newsbot(
+    *args: str, data_dir: Path, stdin: str | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    base = {k: v for k, v in os.environ.items() if not k.startswith(_OUR_VARS)}
+    base["NEWSBOT_DATA_DIR"] = str(data_dir)
+    base.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        env=base,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
