@@ -25,8 +25,21 @@ F = TypeVar("F", bound=Callable[..., Any])
 log = logging.getLogger("newsbot")
 
 
+# Secret values (keys, tokens) never reach the terminal, even when a library quotes one in an error.
+_SECRET_WORDS = ("KEY", "TOKEN", "SECRET", "PASSWORD")
+_secrets: set[str] = set()
+
+
+def redact(message: str) -> str:
+    found = {v for k, v in os.environ.items() if any(w in k.upper() for w in _SECRET_WORDS)}
+    for secret in sorted(_secrets | found, key=len, reverse=True):
+        if len(secret) >= 4:
+            message = message.replace(secret, "***")
+    return message
+
+
 def fail(message: str) -> NoReturn:
-    click.echo(f"error: {message}", err=True)
+    click.echo(f"error: {redact(message)}", err=True)
     sys.exit(EXIT_ERROR)
 
 
@@ -51,17 +64,23 @@ def user_errors() -> Iterator[None]:
 
 
 def load_settings() -> Any:
-    from pydantic import ValidationError
+    from pydantic import SecretStr, ValidationError
 
     from bot.settings import Settings
 
     try:
-        return Settings()
+        settings = Settings()
     except ValidationError as exc:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in e['loc']) or 'setting'}: {e['msg']}" for e in exc.errors()
         )
         raise ConfigError(f"invalid setting: {problems}") from None
+    _secrets.update(
+        value.get_secret_value()
+        for value in settings.__dict__.values()
+        if isinstance(value, SecretStr)
+    )
+    return settings
 
 
 def parse_as_of(value: str | None) -> date | None:
@@ -139,7 +158,18 @@ def progress_bar(label: str) -> Iterator[Callable[[int, int], None] | None]:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.option("--k", "k", type=click.IntRange(1, 50), default=None, help="Passages to retrieve.")
 @click.option("--as-of", "as_of", default=None, help="Answer as of this date (YYYY-MM-DD).")
-def ask_command(question: str, as_json: bool, k: int | None, as_of: str | None) -> None:
+@click.option(
+    "--source-only", is_flag=True, help="Print only the sources that answer, with their quotes."
+)
+@click.option("--no-color", is_flag=True, help="Plain text even on a terminal.")
+def ask_command(
+    question: str,
+    as_json: bool,
+    k: int | None,
+    as_of: str | None,
+    source_only: bool,
+    no_color: bool,
+) -> None:
     """Answer QUESTION from the indexed articles ('-' reads it from standard input).
 
     Exit status: 0 answered, 3 the articles don't cover it, 1 error.
@@ -148,17 +178,44 @@ def ask_command(question: str, as_json: bool, k: int | None, as_of: str | None) 
         from bot.factory import build_service
 
         if question == "-":
-            question = sys.stdin.read()
+            # Bytes that aren't UTF-8 become U+FFFD rather than a UnicodeDecodeError.
+            question = sys.stdin.buffer.read().decode("utf-8", errors="replace")
         when = parse_as_of(as_of)
         service = build_service(load_settings())
         answer = service.answer(question, as_of=when, k=k)
+        if answer.notice and (as_json or source_only):
+            # The model was down or unverifiable: say so where a script's reader will see it.
+            click.echo(f"note: {answer.notice}", err=True)
         if as_json:
-            click.echo(json.dumps(answer.to_json(), ensure_ascii=False, indent=2))
-        else:
-            from bot.render import answer_as_text
+            data = answer.to_json()
+            click.echo(
+                json.dumps(data["citations"] if source_only else data, ensure_ascii=False, indent=2)
+            )
+        elif source_only and answer.refused:
+            click.echo(answer.text, err=True)
+        elif rich_terminal(no_color):
+            from rich.console import Console
 
-            click.echo(answer_as_text(answer))
+            from bot.render_rich import answer_view, sources_view
+
+            Console(highlight=False).print(
+                sources_view(answer) if source_only else answer_view(answer)
+            )
+        else:
+            from bot.render import answer_as_text, sources_with_quotes
+
+            click.echo(sources_with_quotes(answer) if source_only else answer_as_text(answer))
     sys.exit(EXIT_REFUSED if answer.refused else EXIT_OK)
+
+
+def rich_terminal(no_color: bool) -> bool:
+    """Rich output only for a person at a terminal who hasn't asked for plain text (NO_COLOR too)."""
+    return (
+        not no_color
+        and sys.stdout.isatty()
+        and not os.environ.get("NO_COLOR")
+        and os.environ.get("TERM") != "dumb"
+    )
 
 
 @cli.command("search")
@@ -183,6 +240,7 @@ def search_command(question: str, as_json: bool, k: int, as_of: str | None) -> N
                     "start": p.chunk.start,
                     "end": p.chunk.end,
                     "text": p.chunk.text,
+                    "also_in": [d.file for d in p.duplicates],
                 }
                 for p in passages
             ]
@@ -190,7 +248,106 @@ def search_command(question: str, as_json: bool, k: int, as_of: str | None) -> N
             return
         for rank, p in enumerate(passages, start=1):
             snippet = " ".join(p.chunk.text.split())[:110]
-            click.echo(f"{rank:>2}. {p.score:.4f} {p.file} ({p.chunk.date or 'undated'}) {snippet}")
+            also = f" (also in {', '.join(d.file for d in p.duplicates)})" if p.duplicates else ""
+            click.echo(
+                f"{rank:>2}. {p.score:.4f} {p.file} ({p.chunk.date or 'undated'}) "
+                f"[{p.chunk.start}:{p.chunk.end}]{also} {snippet}"
+            )
+
+
+@cli.command("eval")
+@click.argument("queries", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--articles",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    required=True,
+    help="The folder of articles the questions are about (indexed into a collection of its own).",
+)
+@click.option(
+    "--as-of-field", default=None, help="Ask each question as of the date in this JSON field."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as one JSON object.")
+def eval_command(queries: Path, articles: Path, as_of_field: str | None, as_json: bool) -> None:
+    """Score retrieval and answers on QUERIES (JSONL: question, evidence_files, answer)."""
+    with user_errors():
+        from bot.evaluation import eval_settings, evaluate, load_queries
+        from bot.factory import build_embedder, build_indexer, build_service
+
+        questions = load_queries(queries, as_of_field)
+        settings = eval_settings(load_settings(), articles)
+        embedder = build_embedder(settings)
+        with progress_bar("Indexing") as progress:
+            summary = build_indexer(settings, embedder).run([articles], progress=progress)
+        if not as_json:
+            click.echo(summary.line(), err=True)
+        service = build_service(settings)
+        with progress_bar("Evaluating") as progress:
+            report = evaluate(service, questions, progress=progress)
+        if as_json:
+            click.echo(json.dumps(report.to_json(), indent=2))
+        else:
+            click.echo("\n".join(report.lines()))
+
+
+@cli.command("chat")
+@click.option("--k", "k", type=click.IntRange(1, 50), default=None, help="Passages to retrieve.")
+@click.option("--no-color", is_flag=True, help="No colours on the terminal.")
+def chat_command(k: int | None, no_color: bool) -> None:
+    """Chat about the articles; follow-up questions use the conversation.
+
+    Without a terminal, it answers each line of standard input in plain text (exit status 1 if any
+    line failed).
+    """
+    with user_errors():
+        from bot import repl
+        from bot.factory import build_service
+
+        settings = load_settings()
+        service = build_service(settings)
+        if sys.stdin.isatty() and sys.stdout.isatty():
+            code = repl.run_terminal(
+                service,
+                history_file=settings.data_dir / "chat_history",
+                k=k,
+                color=not no_color and os.environ.get("TERM") != "dumb",
+            )
+        else:
+            code = repl.run_plain(service, sys.stdin, sys.stdout, sys.stderr, k=k)
+    sys.exit(code)
+
+
+@cli.command("telegram")
+@click.option(
+    "--articles",
+    "folders",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="Folder that /reindex indexes again (repeatable; default: seeds/).",
+)
+@click.option(
+    "--webhook",
+    "webhook_url",
+    default=None,
+    metavar="URL",
+    help="Receive updates at this public HTTPS URL (behind a proxy) instead of polling.",
+)
+@click.option("--listen", default="127.0.0.1", show_default=True, help="Webhook server address.")
+@click.option("--port", type=click.IntRange(1, 65535), default=8443, show_default=True)
+def telegram_command(
+    folders: tuple[Path, ...], webhook_url: str | None, listen: str, port: int
+) -> None:
+    """Run the Telegram bot (needs TELEGRAM_BOT_TOKEN); polls Telegram unless --webhook is given."""
+    with user_errors():
+        from bot.telegram.app import run_bot
+
+        run_bot(
+            load_settings(),
+            folders=folders,
+            webhook_url=webhook_url,
+            listen=listen,
+            port=port,
+            announce=lambda line: click.echo(line, err=True),
+        )
 
 
 def main() -> None:

@@ -2,54 +2,14 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.answer import Answer, Citation, Source
+from index.answer_types import answer_shape, has_shape
 from index.embedding import Embedder
 from index.lexical import tokenize
 from index.retrieval import Passage
-
-_NUMBER_WORDS = (
-    r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens?|hundreds?|"
-    r"thousands?|millions?|billions?|trillions?|half|twice"
-)
-_MONTHS = (
-    r"jan(uary)?|feb(ruary)?|mar(ch)?|apr(il)?|may|june?|july?|aug(ust)?|sept?(ember)?|"
-    r"oct(ober)?|nov(ember)?|dec(ember)?"
-)
-_DAYS = r"monday|tuesday|wednesday|thursday|friday|saturday|sunday"
-_ANSWER_SHAPES: dict[str, re.Pattern[str]] = {
-    "number": re.compile(rf"\d|\b({_NUMBER_WORDS})\b", re.I),
-    "date": re.compile(
-        rf"\b({_MONTHS})\b\.?\s*\d|\b\d{{1,2}}\s+({_MONTHS})\b|\b({_DAYS})\b|\b(1[89]|20)\d\d\b|"
-        r"\b(next|last|this) (year|week|month)\b|\b(yesterday|today|tomorrow)\b",
-        re.I,
-    ),
-    "place": re.compile(r"\b(in|at|to|from|near)\s+(the\s+)?[A-Z][\w.-]+"),
-    "name": re.compile(r"(?<!^)(?<![.!?]\s)\b[A-Z][a-z]+(?:\s+[A-Z][\w'’.-]+)+"),
-}
-_QUESTION_SHAPES = [
-    (
-        re.compile(
-            r"\bhow (many|much|long|far|old|often)\b|\bwhat (number|percentage|share|amount)\b",
-            re.I,
-        ),
-        "number",
-    ),
-    (re.compile(r"\bwhen\b|\bwhat (date|day|year|month|time)\b", re.I), "date"),
-    (re.compile(r"\bwhere\b|\bwhich (city|country|place|state)\b", re.I), "place"),
-    (re.compile(r"\bwho(m|se)?\b", re.I), "name"),
-]
-
-
-def answer_shape(question: str) -> str | None:
-    """What kind of answer the question wants: a number, a date, a place, a name, or None."""
-    for pattern, shape in _QUESTION_SHAPES:
-        if pattern.search(question):
-            return shape
-    return None
 
 
 @dataclass(frozen=True)
@@ -130,7 +90,7 @@ class ExtractiveAnswerer:
                         start=cand.start,
                         end=cand.end,
                         score=round(cand.score, 4),
-                        also_in=tuple(c.passage.file for c in group if c is not cand),
+                        also_in=_also_in(cand, group),
                     )
                 )
                 markers.append(f"[{n}]")
@@ -169,7 +129,7 @@ class ExtractiveAnswerer:
         for cand, sim in zip(candidates, dense, strict=True):
             lexical = len(q_tokens & cand.tokens) / len(q_tokens) if q_tokens else 0.0
             cand.score = cfg.dense_weight * float(sim) + cfg.lexical_weight * lexical
-            if shape and _has_shape(cand.text, question, shape):
+            if shape and has_shape(cand.text, question, shape):
                 cand.score += cfg.shape_bonus
             cand.score += cfg.rank_bonus / (1 + cand.passage_rank)
         candidates.sort(key=lambda c: -c.score)
@@ -194,10 +154,11 @@ def refusal(question: str, passages: Sequence[Passage], *, standalone: str | Non
     )
 
 
-def _has_shape(sentence: str, question: str, shape: str) -> bool:
-    """Whether the sentence holds an answer of that shape that the question doesn't already state."""
-    q = question.casefold()
-    return any(m.group(0).casefold() not in q for m in _ANSWER_SHAPES[shape].finditer(sentence))
+def _also_in(cand: _Candidate, group: Sequence[_Candidate]) -> tuple[str, ...]:
+    """The other files that report this sentence: its group's and the passage's syndicated copies."""
+    files = [c.passage.file for c in group if c is not cand]
+    files += [d.file for d in cand.passage.duplicates if cand.text in d.text]
+    return tuple(dict.fromkeys(f for f in files if f != cand.passage.file))
 
 
 def _overlap(a: frozenset[str], b: frozenset[str]) -> float:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from bot.errors import ConfigError
 from bot.extractive import ExtractiveAnswerer
 from bot.service import NewsService
@@ -11,6 +13,9 @@ from index.embedding import Embedder
 from index.indexing import Indexer
 from index.retrieval import Retriever
 from index.store import ChromaConfig, ChunkStore
+
+if TYPE_CHECKING:
+    from bot.generated import GeneratedAnswerer
 
 
 def build_embedder(settings: Settings) -> Embedder:
@@ -58,9 +63,42 @@ def build_retriever(settings: Settings, embedder: Embedder | None = None) -> Ret
 
 def build_service(settings: Settings) -> NewsService:
     embedder = build_embedder(settings)
+    extractive = ExtractiveAnswerer(embedder)
     return NewsService(
         build_retriever(settings, embedder),
-        ExtractiveAnswerer(embedder),
+        extractive,
         top_k=settings.top_k,
         history_turns=settings.history_turns,
+        generator=build_generator(settings, embedder, extractive),
+    )
+
+
+def build_generator(
+    settings: Settings, embedder: Embedder, extractive: ExtractiveAnswerer
+) -> GeneratedAnswerer | None:
+    """The generated-answer path when a model is configured (OPENAI_API_KEY or OPENAI_BASE_URL)."""
+    if not settings.llm_configured:
+        return None
+    from bot.citations import CitationChecker
+    from bot.generated import GeneratedAnswerer
+    from bot.generation import ChatModel, ModelConfig
+
+    key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
+    model = ChatModel(
+        ModelConfig(
+            model=settings.llm_model,
+            base_url=settings.openai_base_url,
+            api_key=key,
+            temperature=settings.llm_temperature,
+            timeout=settings.llm_timeout,
+            max_tokens=settings.llm_max_tokens,
+            retries=settings.llm_retries,
+        )
+    )
+    return GeneratedAnswerer(
+        model,
+        CitationChecker(embedder),
+        extractive,
+        history_turns=settings.history_turns,
+        history_tokens=settings.history_tokens,
     )

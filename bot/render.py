@@ -2,7 +2,112 @@
 
 from __future__ import annotations
 
-from bot.answer import Answer
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from bot.answer import Answer, Citation
+
+if TYPE_CHECKING:
+    from index.lexical import ChunkRecord
+
+# Characters of context shown on each side of a cited span, at most.
+CONTEXT_CHARS = 160
+
+
+@dataclass(frozen=True)
+class Excerpt:
+    """A cited span with the text around it, as three pieces so a renderer can mark the middle."""
+
+    before: str
+    quote: str
+    after: str
+
+
+def _chunks_of(answer: Answer, file: str) -> list[ChunkRecord]:
+    """The retrieved chunks of `file` that the answer kept (a generated answer may keep none)."""
+    chunks = (getattr(passage, "chunk", None) for passage in answer.passages)
+    return [c for c in chunks if c is not None and c.file == file]
+
+
+def _passage_for(answer: Answer, citation: Citation) -> ChunkRecord | None:
+    """The retrieved chunk the citation quotes, if the answer kept it."""
+    for chunk in _chunks_of(answer, citation.file):
+        if chunk.start <= citation.start and citation.end <= chunk.end:
+            return chunk
+    return None
+
+
+def passage_of(answer: Answer, citation: Citation) -> Excerpt:
+    """The whole passage behind a citation, as it is in the file (the quote alone if not kept)."""
+    chunk = _passage_for(answer, citation)
+    if chunk is None:
+        return Excerpt("", citation.quote, "")
+    text, start = chunk.text, chunk.start
+    return Excerpt(text[: citation.start - start], citation.quote, text[citation.end - start :])
+
+
+def excerpt_of(answer: Answer, citation: Citation) -> Excerpt:
+    """The cited span within its sentence; a quote that is whole sentences gets their neighbours.
+
+    Whitespace is folded to single spaces, and long context is cut at a word with an ellipsis.
+    """
+    sentences = _sentences_of(answer, citation.file)
+    first = next((i for i, (a, b, _) in enumerate(sentences) if a <= citation.start < b), None)
+    last = next((i for i, (a, b, _) in enumerate(sentences) if a < citation.end <= b), None)
+    quote = " ".join(citation.quote.split())
+    if first is None or last is None:
+        return Excerpt("", quote, "")
+    a, _, text = sentences[first]
+    before = text[: citation.start - a]
+    a, _, text = sentences[last]
+    after = text[citation.end - a :]
+    if not before.strip() and not after.strip():
+        # Sentences of one file are contiguous when only whitespace lies between them.
+        if first > 0 and sentences[first][0] - sentences[first - 1][1] <= _SENTENCE_GAP:
+            before = sentences[first - 1][2] + " "
+        if (
+            last + 1 < len(sentences)
+            and sentences[last + 1][0] - sentences[last][1] <= _SENTENCE_GAP
+        ):
+            after = " " + sentences[last + 1][2]
+    if len(before) > CONTEXT_CHARS:
+        before = "…" + before[-CONTEXT_CHARS:].split(None, 1)[-1]
+    if len(after) > CONTEXT_CHARS:
+        after = after[:CONTEXT_CHARS].rsplit(None, 1)[0] + "…"
+    return Excerpt(_fold(before, keep_end=True), quote, _fold(after))
+
+
+_SENTENCE_GAP = 4
+
+
+def _sentences_of(answer: Answer, file: str) -> list[tuple[int, int, str]]:
+    """Every sentence of `file` among the answer's passages: (start, end, text), in file order."""
+    found: dict[tuple[int, int], str] = {}
+    for chunk in _chunks_of(answer, file):
+        for a, b in chunk.sentences:
+            found[(a, b)] = chunk.text[a - chunk.start : b - chunk.start]
+    return [(a, b, text) for (a, b), text in sorted(found.items())]
+
+
+def _fold(text: str, *, keep_end: bool = False) -> str:
+    """Whitespace folded to single spaces, keeping one at the edge that touches the quote."""
+    folded = " ".join(text.split())
+    if not folded:
+        return ""
+    if keep_end and text[-1:].isspace():
+        return folded + " "
+    if not keep_end and text[:1].isspace():
+        return " " + folded
+    return folded
+
+
+def sources_with_quotes(answer: Answer) -> str:
+    """Each citation's file line and its quote: what `ask --source-only` prints."""
+    blocks = []
+    for c, line in zip(answer.citations, sources_lines(answer), strict=True):
+        also = f"\n    also in: {', '.join(c.also_in)}" if c.also_in else ""
+        blocks.append(f"{line}\n    “{' '.join(c.quote.split())}”{also}")
+    return "\n".join(blocks)
 
 
 def sources_lines(answer: Answer) -> list[str]:

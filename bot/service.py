@@ -11,11 +11,15 @@ import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from bot.answer import Answer, Turn
-from bot.errors import QuestionError
+from bot.errors import ModelError, QuestionError
 from bot.extractive import ExtractiveAnswerer
 from index.retrieval import Passage, Retriever
+
+if TYPE_CHECKING:
+    from bot.generated import GeneratedAnswerer
 
 # Retrieval reads this much of a question; the embedding model sees far less anyway.
 MAX_QUESTION_CHARS = 2000
@@ -59,9 +63,12 @@ class NewsService:
         *,
         top_k: int = 6,
         history_turns: int = 6,
+        generator: GeneratedAnswerer | None = None,
     ) -> None:
         self.retriever = retriever
         self.extractive = extractive
+        # With a model configured, answers are generated and checked; without one, extractive.
+        self.generator = generator
         self.top_k = top_k
         self.history_turns = history_turns
 
@@ -79,6 +86,10 @@ class NewsService:
         k: int | None = None,
     ) -> Answer:
         question = clean_question(question)
+        if self.generator is not None:
+            *_, final = self._generate(question, history, as_of=as_of, k=k, stream=False)
+            assert isinstance(final, Answer)
+            return final
         standalone = self.standalone_question(question, history)
         passages = self.retriever.search(standalone, k=k or self.top_k, as_of=as_of)
         return self.extractive.answer(
@@ -93,14 +104,48 @@ class NewsService:
         as_of: date | None = None,
         k: int | None = None,
     ) -> Iterator[str | Answer]:
-        """Yield the answer's text in pieces as it is produced, then the final, checked Answer."""
+        """Yield the answer's text in pieces as it is produced, then the final, checked Answer.
+
+        The pieces are the model's raw text; the final Answer may differ from them (unsupported
+        sentences dropped, citations renumbered), so a front end replaces what it showed with it.
+        """
+        if self.generator is not None:
+            yield from self._generate(
+                clean_question(question), history, as_of=as_of, k=k, stream=True
+            )
+            return
         answer = self.answer(question, history, as_of=as_of, k=k)
         yield answer.text
         yield answer
 
     @property
     def answerer_name(self) -> str:
-        return "extractive"
+        return self.generator.name if self.generator is not None else "extractive"
+
+    def _generate(
+        self,
+        question: str,
+        history: Sequence[Turn],
+        *,
+        as_of: date | None,
+        k: int | None,
+        stream: bool,
+    ) -> Iterator[str | Answer]:
+        assert self.generator is not None
+        standalone = self.standalone_question(question, history)
+        failure: ModelError | None = None
+        if standalone != question:
+            try:
+                standalone = self.generator.standalone_question(question, history) or standalone
+            except ModelError as exc:
+                failure = exc
+        passages = self.retriever.search(standalone, k=k or self.top_k, as_of=as_of)
+        search_text = standalone if standalone != question else None
+        if failure is not None:
+            # The model just failed after its retries: don't make the user wait through them twice.
+            yield self.generator.model_down(question, passages, failure, standalone=search_text)
+            return
+        yield from self.generator.respond(question, passages, standalone=search_text, stream=stream)
 
     def stats(self) -> IndexStats:
         catalog = self.retriever.catalog
@@ -115,6 +160,11 @@ class NewsService:
             embed_model=self.retriever.embedder.name,
             answerer=self.answerer_name,
         )
+
+    def newest_titles(self, limit: int = 3) -> list[str]:
+        """The titles of the newest indexed articles, newest first: topics to suggest to a user."""
+        by_file = {r.file: (r.date, r.title) for r in self.retriever.catalog.records}
+        return [title for _, title in sorted(by_file.values(), reverse=True)[:limit]]
 
     def standalone_question(self, question: str, history: Sequence[Turn]) -> str:
         """A follow-up ("and when was that?") made searchable by adding the question it follows."""

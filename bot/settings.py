@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 LOCAL_EMBED_MODEL = "all-MiniLM-L6-v2"
 
@@ -63,11 +64,87 @@ class Settings(BaseSettings):
     history_turns: int = Field(
         6, ge=0, le=50, description="Conversation turns kept for follow-ups."
     )
+    history_tokens: int = Field(
+        800,
+        ge=0,
+        le=32000,
+        description="Most tokens (about 4 characters each) of conversation sent to the model "
+        "when it rewrites a follow-up question.",
+    )
+    llm_retries: int = Field(
+        2, ge=0, le=10, description="Extra tries after a model call fails in a way that may pass."
+    )
+
+    # Telegram
+    telegram_bot_token: SecretStr | None = Field(
+        None,
+        validation_alias=AliasChoices("TELEGRAM_BOT_TOKEN", "NEWSBOT_TELEGRAM_BOT_TOKEN"),
+        description="The bot's token from @BotFather; `newsbot telegram` needs it.",
+    )
+    telegram_api_base_url: str = Field(
+        "https://api.telegram.org",
+        validation_alias=AliasChoices("TELEGRAM_API_BASE_URL", "NEWSBOT_TELEGRAM_API_BASE_URL"),
+        description="Root of the Bot API server; requests go to {root}/bot{token}/{method}.",
+    )
+    telegram_allowed_users: Annotated[set[int], NoDecode] = Field(
+        default_factory=set,
+        validation_alias=AliasChoices("TELEGRAM_ALLOWED_USERS", "NEWSBOT_TELEGRAM_ALLOWED_USERS"),
+        description="User ids that may use the bot; with this or the chat list set, no one else.",
+    )
+    telegram_allowed_chats: Annotated[set[int], NoDecode] = Field(
+        default_factory=set,
+        validation_alias=AliasChoices("TELEGRAM_ALLOWED_CHATS", "NEWSBOT_TELEGRAM_ALLOWED_CHATS"),
+        description="Chat ids (groups are negative) whose every member may use the bot.",
+    )
+    telegram_admin_users: Annotated[set[int], NoDecode] = Field(
+        default_factory=set,
+        validation_alias=AliasChoices("TELEGRAM_ADMIN_USERS", "NEWSBOT_TELEGRAM_ADMIN_USERS"),
+        description="User ids that may run /stats and /reindex (and may always use the bot).",
+    )
+    telegram_questions_per_minute: int = Field(
+        10,
+        ge=0,
+        le=1000,
+        validation_alias=AliasChoices(
+            "TELEGRAM_QUESTIONS_PER_MINUTE", "NEWSBOT_TELEGRAM_QUESTIONS_PER_MINUTE"
+        ),
+        description="Questions one user may ask per minute; 0 means no limit.",
+    )
+    telegram_webhook_secret: SecretStr | None = Field(
+        None,
+        validation_alias=AliasChoices("TELEGRAM_WEBHOOK_SECRET", "NEWSBOT_TELEGRAM_WEBHOOK_SECRET"),
+        description="Secret Telegram sends with each webhook call; random per run when unset.",
+    )
 
     @field_validator("chroma_host", "openai_base_url", mode="before")
     @classmethod
     def _blank_is_none(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator(
+        "telegram_allowed_users", "telegram_allowed_chats", "telegram_admin_users", mode="before"
+    )
+    @classmethod
+    def _id_list(cls, value: object) -> object:
+        # "123, -100456" as people write it in .env, rather than the JSON pydantic expects.
+        if isinstance(value, str):
+            parts = value.replace(",", " ").split()
+            if not all(part.lstrip("-").isdigit() for part in parts):
+                raise ValueError("use numeric ids separated by commas, e.g. 12345,-100678")
+            return {int(part) for part in parts}
+        return value
+
+    @field_validator("telegram_bot_token", "telegram_webhook_secret", mode="before")
+    @classmethod
+    def _blank_secret_is_none(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("telegram_api_base_url")
+    @classmethod
+    def _api_root(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
 
     @property
     def uses_local_embeddings(self) -> bool:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import os
 import re
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -13,10 +15,25 @@ from pathlib import Path
 from index.errors import ArticleError
 
 ARTICLE_SUFFIXES = (".txt", ".md")
-# Bigger files are almost never articles (a log or a dump saved as .txt); reading one would stall a run.
-MAX_ARTICLE_BYTES = 50 * 1024 * 1024
+# A long news feature is about 100 KB. A .txt of many MB is a log, a dump or a whole archive, and
+# embedding it would hold a run for many minutes (about 1,100 chunks per MB, measured by
+# benchmarks/huge_file.py), so anything past 2 MB is skipped and named in the summary.
+MAX_ARTICLE_BYTES = 2 * 1024 * 1024
+# Judging how garbled a decoding looks reads every character; a sample decides as well.
+_SNIFF_BYTES = 256 * 1024
+# charset-normalizer's own threshold: past this share of odd characters a decoding is nonsense.
+_MAX_MESS = 0.2
+# Byte order marks that say how a file is encoded, longest first (UTF-32's starts like UTF-16's).
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
 
-_MONTHS = {
+# Month names and abbreviations to month numbers, for reading dates in text.
+MONTHS = {
     m: i + 1
     for i, names in enumerate(
         [
@@ -36,7 +53,7 @@ _MONTHS = {
     )
     for m in names
 }
-_MONTH = r"(?P<month>" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?"
+_MONTH = r"(?P<month>" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\.?"
 _DATE_PATTERNS = [
     re.compile(r"\b(?P<year>\d{4})-(?P<mnum>\d{1,2})-(?P<day>\d{1,2})\b"),
     re.compile(_MONTH + r"\s+(?P<day>\d{1,2})(?:st|nd|rd|th)?,?\s+(?P<year>\d{4})\b", re.I),
@@ -94,9 +111,15 @@ def find_articles(root: Path) -> Iterator[ArticleFile]:
 def read_article(file: ArticleFile) -> Article:
     """Read and decode one article; raise ArticleError with a short reason when it can't be used."""
     try:
-        size = file.path.stat().st_size
-        if size > MAX_ARTICLE_BYTES:
-            raise ArticleError(f"too large ({size // (1024 * 1024)} MB)")
+        info = file.path.stat()
+        # A named pipe or a device would block the run or never end; only plain files are read.
+        if not stat.S_ISREG(info.st_mode):
+            raise ArticleError("not a regular file")
+        if info.st_size > MAX_ARTICLE_BYTES:
+            raise ArticleError(
+                f"too large ({_megabytes(info.st_size)}; the limit is "
+                f"{_megabytes(MAX_ARTICLE_BYTES)}, and news articles are far smaller)"
+            )
         raw = file.path.read_bytes()
     except OSError as exc:
         raise ArticleError(f"unreadable ({exc.strerror or exc.__class__.__name__})") from exc
@@ -112,8 +135,19 @@ def read_article(file: ArticleFile) -> Article:
     )
 
 
+def _megabytes(size: int) -> str:
+    return f"{size / (1024 * 1024):.1f} MB"
+
+
 def decode_text(raw: bytes) -> str:
     """Decode bytes as UTF-8, else as the detected encoding; refuse binary data."""
+    for bom, encoding in _BOMS:
+        # UTF-16 and UTF-32 text is full of NUL bytes, so a BOM is trusted before the binary check.
+        if raw.startswith(bom):
+            try:
+                return raw.decode(encoding).removeprefix("\ufeff")
+            except UnicodeDecodeError:
+                break
     if b"\x00" in raw[:8192]:
         raise ArticleError("binary file, not text")
     try:
@@ -135,10 +169,13 @@ def _decode_legacy(raw: bytes) -> str:
         western = raw.decode("cp1252")
     except UnicodeDecodeError:
         western = None
-    if western is not None and (best is None or mess_ratio(western) <= best.chaos + 0.05):
-        return western
+    if western is not None:
+        mess = mess_ratio(western[:_SNIFF_BYTES])
+        if mess <= (_MAX_MESS if best is None else best.chaos + 0.05):
+            return western
     if best is None:
-        raise ArticleError("not text in any known encoding")
+        # Binary data with no NUL byte near the start decodes as Windows-1252, into nonsense.
+        raise ArticleError("binary file, not text in any known encoding")
     return str(best)
 
 
@@ -172,7 +209,7 @@ def _first_date(text: str) -> date | None:
     for pattern in _DATE_PATTERNS:
         for match in pattern.finditer(text):
             parts = match.groupdict()
-            month = int(parts["mnum"]) if parts.get("mnum") else _MONTHS[parts["month"].lower()]
+            month = int(parts["mnum"]) if parts.get("mnum") else MONTHS[parts["month"].lower()]
             try:
                 found = date(int(parts["year"]), month, int(parts["day"]))
             except ValueError:

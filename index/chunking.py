@@ -85,6 +85,38 @@ def sentence_spans(text: str, offset: int = 0) -> list[Span]:
     return spans
 
 
+# A "word" longer than the tokenizer's word limit (a base64 blob, a run of dashes) counts as one
+# token, so a chunk's token count alone doesn't bound its length; characters per token rarely pass 6.
+_MAX_CHARS_PER_TOKEN = 8
+# WordPiece reads a longer word as one unknown token: a window of nothing else means nothing to the
+# embedding model, and hundreds of such windows would crowd every question's nearest neighbours.
+_MAX_WORD_CHARS = 100
+
+
+def _cut_long(piece: str, start: int, max_chars: int) -> list[tuple[int, str]]:
+    """(offset, text) windows of at most `max_chars`, cut at whitespace where there is some.
+
+    Windows made only of unreadably long words are left out.
+    """
+    if len(piece) <= max_chars:
+        return [(start, piece)]
+    windows: list[tuple[int, str]] = []
+    pos = 0
+    while pos < len(piece):
+        end = min(pos + max_chars, len(piece))
+        if end < len(piece):
+            space = max(piece.rfind(ws, pos + max_chars // 2, end) for ws in " \n\t")
+            if space > pos:
+                end = space
+        window = piece[pos:end]
+        lead = len(window) - len(window.lstrip())
+        window = window.strip()
+        if any(len(word) <= _MAX_WORD_CHARS for word in window.split()):
+            windows.append((start + pos + lead, window))
+        pos = end
+    return windows
+
+
 class Chunker:
     """Splits an article into chunks of at most `chunk_tokens` embedding tokens, at sentence ends."""
 
@@ -93,6 +125,7 @@ class Chunker:
     ) -> None:
         from llama_index.core.node_parser import SentenceSplitter
 
+        self._max_chars = chunk_tokens * _MAX_CHARS_PER_TOKEN
         self._splitter = SentenceSplitter(
             chunk_size=chunk_tokens,
             chunk_overlap=min(overlap, chunk_tokens // 2),
@@ -112,15 +145,15 @@ class Chunker:
                 # The splitter only ever cuts and strips, so this would be a bug in it: fall back to
                 # the sentences of the piece that do occur rather than storing wrong offsets.
                 continue
-            end = start + len(piece)
             cursor = start + 1
-            chunks.append(
-                Chunk(
-                    index=len(chunks),
-                    text=piece,
-                    start=start,
-                    end=end,
-                    sentences=tuple(sentence_spans(piece, offset=start)),
+            for at, window in _cut_long(piece, start, self._max_chars):
+                chunks.append(
+                    Chunk(
+                        index=len(chunks),
+                        text=window,
+                        start=at,
+                        end=at + len(window),
+                        sentences=tuple(sentence_spans(window, offset=at)),
+                    )
                 )
-            )
         return chunks

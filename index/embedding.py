@@ -123,5 +123,7 @@ class OpenAIEmbedder:
         except openai.OpenAIError as exc:
             raise EmbeddingError(f"the embedding model {self.name!r} failed: {exc}") from exc
         vectors = np.array(rows, dtype=np.float32)
-        unit: Vectors = vectors / np.clip(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12, None)
+        unit: Vectors = vectors / np.clip(
+            np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12, None
+        )
         return unit

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +17,7 @@ from index.errors import ArticleError
 from index.store import ChunkStore
 
 Progress = Callable[[int, int], None]
+log = logging.getLogger(__name__)
 # Files are embedded together until this many chunks wait, so small files still fill a batch.
 _FLUSH_CHUNKS = 64
 
@@ -63,14 +65,33 @@ class Indexer:
         self.store = store
         self.embedder = embedder
         self.chunker = chunker
+        self._writing = False
 
     def run(
         self, folders: Sequence[Path], *, rebuild: bool = False, progress: Progress | None = None
     ) -> IndexSummary:
+        self._writing = False
+        try:
+            return self._run(folders, rebuild=rebuild, progress=progress)
+        finally:
+            self.store.end_changes()
+
+    def _begin_writing(self) -> None:
+        if not self._writing:
+            self.store.begin_changes()
+            self._writing = True
+
+    def _run(
+        self, folders: Sequence[Path], *, rebuild: bool, progress: Progress | None
+    ) -> IndexSummary:
         if rebuild:
+            self._begin_writing()
             self.store.reset()
         else:
             self.store.check_model()
+        # A run that died part-way left the mark; this one must stamp a new version even if every
+        # file now looks unchanged, or processes would keep a lexical index from before it.
+        repair = self.store.interrupted
         summary = IndexSummary()
         stored = self.store.stored_files()
         roots = [folder.resolve() for folder in folders]
@@ -80,43 +101,52 @@ class Indexer:
         pending: list[_Pending] = []
 
         for done, af in enumerate(files, start=1):
+            if progress:
+                progress(done, len(files))
             fid = file_id(af.name)
             if fid in seen:
                 summary.skipped.append((af.name, "same name in another folder"))
                 continue
-            seen.add(fid)
             try:
                 article = read_article(af)
             except ArticleError as exc:
                 # What was indexed of it before stays: a file that can't be read now loses nothing.
+                seen.add(fid)
                 summary.skipped.append((af.name, str(exc)))
                 continue
             if (twin := by_sha.get(article.sha256)) is not None:
+                # Not marked as seen, so chunks an earlier run stored under this name go.
                 summary.skipped.append((af.name, f"duplicate of {twin}"))
                 continue
+            seen.add(fid)
             by_sha[article.sha256] = af.name
             old = stored.get(fid)
             if old and old.sha256 == article.sha256 and old.chunks == old.expected_chunks:
                 summary.unchanged += 1
-            else:
+                continue
+            try:
                 chunks = self.chunker.split(article.text)
-                if not chunks:
-                    summary.skipped.append((af.name, "no text to index"))
-                    continue
-                pending.append(_Pending(article, fid, chunks, is_update=old is not None))
-                if sum(len(p.chunks) for p in pending) >= _FLUSH_CHUNKS:
-                    self._flush(pending, summary)
-            if progress:
-                progress(done, len(files))
+            except Exception as exc:
+                # One strange file must not stop the run: it is named in the summary instead.
+                log.debug("could not split %s", af.name, exc_info=True)
+                summary.skipped.append((af.name, f"could not be split ({exc.__class__.__name__})"))
+                continue
+            if not chunks:
+                summary.skipped.append((af.name, "no text to index"))
+                continue
+            pending.append(_Pending(article, fid, chunks, is_update=old is not None))
+            if sum(len(p.chunks) for p in pending) >= _FLUSH_CHUNKS:
+                self._flush(pending, summary)
         self._flush(pending, summary)
 
         for fid, old in stored.items():
             if fid in seen:
                 continue
             if old.root in {str(r) for r in roots} or not Path(old.root).is_dir():
+                self._begin_writing()
                 self.store.delete_file(fid)
                 summary.removed += 1
-        if summary.added or summary.updated or summary.removed or rebuild:
+        if self._writing or repair:
             self.store.mark_changed()
         summary.chunks_total = self.store.count()
         return summary
@@ -126,6 +156,7 @@ class Indexer:
             return
         texts = [_embedding_text(p.article, c) for p in pending for c in p.chunks]
         vectors = self.embedder.embed(texts)
+        self._begin_writing()
         row = 0
         for p in pending:
             n = len(p.chunks)

@@ -1,14 +1,24 @@
-"""Hybrid retrieval: BM25 and dense similarity fused by rank, aware of when the question is asked."""
+"""Hybrid retrieval: BM25 and dense similarity fused, ranked by article, aware of when it is asked.
+
+A question is scored against every chunk lexically (BM25 over title and text) and against the
+nearest chunks by embedding; the two scores are normalised and added, then a gentle recency prior
+(when the question has a date), a bonus for a passage that holds the kind of answer the question
+wants, and per-article aggregation decide the order. Syndicated copies of one story (near-identical
+passages in different files) take one place in the ranking and travel together as `duplicates`.
+"""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
+import numpy.typing as npt
 
+from index.answer_types import answer_shape, has_shape
 from index.embedding import Embedder
 from index.errors import EmptyIndex
 from index.lexical import ChunkCatalog, ChunkRecord
@@ -20,17 +30,35 @@ _RECENT_WORDS = re.compile(
     r"recent(ly)?|newest|now|currently|so far)\b",
     re.I,
 )
+# Words of the question's form and of "when" rather than "what": they match any article.
+_QUERY_NOISE = re.compile(
+    r"\b(which|what|who|whom|whose|where|when|why|how|according|reportedly|recently|"
+    r"this week|last week|this month|this year|week|today|yesterday|latest|news)\b",
+    re.I,
+)
+
+Fusion = Literal["rrf", "score"]
 
 
 @dataclass(frozen=True)
 class RetrievalConfig:
-    candidates: int = 60  # from each retriever, before fusion
+    candidates: int = 100  # from each retriever, before fusion
+    fusion: Fusion = "score"
     rrf_k: float = 60.0
     dense_weight: float = 1.0
-    lexical_weight: float = 1.0
-    recency_weight: float = 0.004
-    recent_question_weight: float = 0.012
-    half_life_days: float = 30.0
+    lexical_weight: float = 0.6
+    clean_query: bool = True
+    # An additive prior of weight * 0.5 ** (age / half_life); only with a date to count from.
+    date_aware: bool = True
+    recency_weight: float = 1.5
+    recent_question_weight: float = 1.5
+    half_life_days: float = 14.0
+    # Bonus for a chunk with a sentence that holds the kind of answer the question wants.
+    answer_type_weight: float = 0.2
+    answer_type_depth: int = 20
+    # A file's score: its best chunk plus this share of its second best.
+    file_second_weight: float = 0.0
+    duplicate_overlap: float = 0.8
     per_file: int = 2
 
 
@@ -42,14 +70,27 @@ class Passage:
     score: float
     dense: float  # cosine similarity to the question (0 when not among the dense candidates)
     lexical: float  # BM25 score
+    # Near-identical chunks of other files (syndicated copies of the same story).
+    duplicates: tuple[ChunkRecord, ...] = field(default=(), compare=False)
 
     @property
     def file(self) -> str:
         return self.chunk.file
 
     @property
+    def files(self) -> tuple[str, ...]:
+        """This passage's file and those of its syndicated copies."""
+        return (self.chunk.file, *(d.file for d in self.duplicates))
+
+    @property
     def published(self) -> date | None:
         return date.fromisoformat(self.chunk.date) if self.chunk.date else None
+
+
+def search_terms(question: str) -> str:
+    """The question without the words that say it is a question; BM25 drops the other stopwords."""
+    cleaned = _QUERY_NOISE.sub(" ", question)
+    return cleaned if cleaned.strip() else question
 
 
 class Retriever:
@@ -88,56 +129,181 @@ class Retriever:
         if not question.strip():
             return []
         cfg = self.config
-        allowed = np.ones(len(catalog), dtype=bool)
-        if as_of is not None:
-            allowed = (catalog.days == 0) | (catalog.days <= as_of.toordinal())
-
-        lexical = catalog.bm25_scores(question)
-        lexical = np.where(allowed, lexical, 0.0)
-        lex_order = [int(i) for i in np.argsort(-lexical)[: cfg.candidates] if lexical[i] > 0]
-
+        terms = search_terms(question) if cfg.clean_query else question
+        lexical = catalog.bm25_scores(terms)
         query_vector = self.embedder.embed([question])[0]
-        where = None
+        dense = self._dense(catalog, query_vector, as_of)
+        return rank(catalog, question, lexical, dense, as_of=as_of, k=k, config=cfg)
+
+    def _dense(
+        self, catalog: ChunkCatalog, vector: npt.NDArray[np.float32], as_of: date | None
+    ) -> dict[int, float]:
+        """Cosine similarity of the nearest allowed chunks, by catalogue position."""
+        n = self.config.candidates
+        if catalog.vectors is None:  # the collection didn't give its vectors: ask Chroma
+            where = {"day": {"$lte": as_of.toordinal()}} if as_of is not None else None
+            hits = self.store.query(vector.tolist(), n, where)
+            return {catalog.position[c]: s for c, s in hits if c in catalog.position}
+        sims = catalog.vectors @ vector
         if as_of is not None:
-            where = {"day": {"$lte": as_of.toordinal()}}
-        dense_hits = self.store.query(query_vector.tolist(), cfg.candidates, where)
-        dense_sim = {
-            catalog.position[cid]: sim for cid, sim in dense_hits if cid in catalog.position
+            sims = np.where((catalog.days == 0) | (catalog.days <= as_of.toordinal()), sims, -2.0)
+        top = np.argpartition(-sims, n)[:n] if len(sims) > n else np.arange(len(sims))
+        return {int(i): float(sims[i]) for i in top if sims[i] > -2.0}
+
+
+def rank(
+    catalog: ChunkCatalog,
+    question: str,
+    lexical: npt.NDArray[np.float32],
+    dense: dict[int, float],
+    *,
+    as_of: date | None,
+    k: int,
+    config: RetrievalConfig,
+) -> list[Passage]:
+    """Fuse the two retrievers' scores and order the passages by article, best first."""
+    cfg = config
+    lexical = lexical.copy()
+    if as_of is not None:
+        # Undated articles stay: nothing says they are from after the question.
+        lexical[(catalog.days > as_of.toordinal()) & (catalog.days != 0)] = 0.0
+        dense = {
+            i: s
+            for i, s in dense.items()
+            if catalog.days[i] == 0 or catalog.days[i] <= as_of.toordinal()
         }
-        dense_order = sorted(dense_sim, key=lambda i: -dense_sim[i])
+    top_lex = np.argsort(-lexical)[: cfg.candidates]
+    lex_order = [int(i) for i in top_lex if lexical[i] > 0]
+    dense_order = sorted(dense, key=lambda i: -dense[i])
+    fused = _fuse(lexical, lex_order, dense, dense_order, cfg)
+    if not fused:
+        return []
+    if as_of is not None and cfg.date_aware:
+        _add_recency(fused, catalog, question, as_of, cfg)
+    if cfg.answer_type_weight:
+        _add_answer_type(fused, catalog, question, cfg)
+    return _by_file(catalog, fused, lexical, dense, k, cfg)
 
-        fused: dict[int, float] = {}
-        for rank, i in enumerate(lex_order):
-            fused[i] = fused.get(i, 0.0) + cfg.lexical_weight / (cfg.rrf_k + rank + 1)
-        for rank, i in enumerate(dense_order):
-            fused[i] = fused.get(i, 0.0) + cfg.dense_weight / (cfg.rrf_k + rank + 1)
-        if as_of is not None:
-            weight = (
-                cfg.recent_question_weight if _RECENT_WORDS.search(question) else cfg.recency_weight
-            )
-            today = as_of.toordinal()
-            for i in fused:
-                day = int(catalog.days[i])
-                if day:
-                    age = max(0, today - day)
-                    fused[i] += weight * 0.5 ** (age / cfg.half_life_days)
 
-        ranked = sorted(fused, key=lambda i: -fused[i])
-        passages: list[Passage] = []
-        per_file: dict[str, int] = {}
-        for i in ranked:
-            record = catalog.records[i]
-            if per_file.get(record.file, 0) >= cfg.per_file:
+def _fuse(
+    lexical: npt.NDArray[np.float32],
+    lex_order: list[int],
+    dense: dict[int, float],
+    dense_order: list[int],
+    cfg: RetrievalConfig,
+) -> dict[int, float]:
+    fused: dict[int, float] = {}
+    if cfg.fusion == "rrf":
+        for rank_, i in enumerate(lex_order if cfg.lexical_weight else ()):
+            fused[i] = fused.get(i, 0.0) + cfg.lexical_weight / (cfg.rrf_k + rank_ + 1)
+        for rank_, i in enumerate(dense_order if cfg.dense_weight else ()):
+            fused[i] = fused.get(i, 0.0) + cfg.dense_weight / (cfg.rrf_k + rank_ + 1)
+        return fused
+    # Scores scaled to [0, 1] over the candidates: the best BM25 score is 1, and cosine similarity
+    # runs from the weakest dense candidate (0) to the best (1). A chunk that only one retriever
+    # found gets 0 from the other.
+    top_lex = float(lexical[lex_order[0]]) if lex_order else 0.0
+    if dense_order:
+        hi, lo = dense[dense_order[0]], dense[dense_order[-1]]
+        span = hi - lo if hi > lo else 1.0
+    for i in lex_order if cfg.lexical_weight else ():
+        fused[i] = cfg.lexical_weight * float(lexical[i]) / top_lex
+    for i in dense_order if cfg.dense_weight else ():
+        fused[i] = fused.get(i, 0.0) + cfg.dense_weight * (dense[i] - lo) / span
+    return fused
+
+
+def _add_recency(
+    fused: dict[int, float],
+    catalog: ChunkCatalog,
+    question: str,
+    as_of: date,
+    cfg: RetrievalConfig,
+) -> None:
+    weight = cfg.recent_question_weight if _RECENT_WORDS.search(question) else cfg.recency_weight
+    if cfg.fusion == "rrf":
+        weight /= 25.0  # RRF scores are about 1/60 where normalised ones are about 1
+    today = as_of.toordinal()
+    for i in fused:
+        day = int(catalog.days[i])
+        if day:
+            fused[i] += weight * 0.5 ** (max(0, today - day) / cfg.half_life_days)
+
+
+def _add_answer_type(
+    fused: dict[int, float], catalog: ChunkCatalog, question: str, cfg: RetrievalConfig
+) -> None:
+    shape = answer_shape(question)
+    if shape is None:
+        return
+    for i in sorted(fused, key=lambda i: -fused[i])[: cfg.answer_type_depth]:
+        if has_shape(_body(catalog.records[i]), question, shape):
+            fused[i] += cfg.answer_type_weight
+
+
+# The header lines and a leading dateline say when the piece appeared, which answers no question.
+_HEADER_LINE = re.compile(r"^\s*(published|posted|updated|source)\b.*$", re.I | re.M)
+_DATELINE = re.compile(r"^\s*[A-Z][a-z]{2,8}\.? \d{1,2}, \d{4}\s*(\.\.\.|…|—|-)\s*", re.M)
+
+
+def _body(record: ChunkRecord) -> str:
+    text = record.text
+    if record.title and text.startswith(record.title):
+        text = text[len(record.title) :]
+    return _DATELINE.sub("", _HEADER_LINE.sub("", text))
+
+
+def _by_file(
+    catalog: ChunkCatalog,
+    fused: dict[int, float],
+    lexical: npt.NDArray[np.float32],
+    dense: dict[int, float],
+    k: int,
+    cfg: RetrievalConfig,
+) -> list[Passage]:
+    ranked = sorted(fused, key=lambda i: -fused[i])
+    chunks_of: dict[str, list[int]] = {}
+    for i in ranked:
+        chunks_of.setdefault(catalog.records[i].file, []).append(i)
+    file_score = {
+        f: fused[c[0]] + (cfg.file_second_weight * fused[c[1]] if len(c) > 1 else 0.0)
+        for f, c in chunks_of.items()
+    }
+    files = sorted(chunks_of, key=lambda f: -file_score[f])
+    passages: list[Passage] = []
+    kept: list[tuple[int, set[str], list[ChunkRecord]]] = []
+    for f in files:
+        for i in chunks_of[f][: cfg.per_file]:
+            words = _words(catalog.records[i].text)
+            twin = next((t for t in kept if _overlap(t[1], words) >= cfg.duplicate_overlap), None)
+            if twin is not None:
+                if all(r.file != f for r in [catalog.records[twin[0]], *twin[2]]):
+                    twin[2].append(catalog.records[i])
                 continue
-            per_file[record.file] = per_file.get(record.file, 0) + 1
-            passages.append(
-                Passage(
-                    chunk=record,
-                    score=fused[i],
-                    dense=float(dense_sim.get(i, 0.0)),
-                    lexical=float(lexical[i]),
-                )
+            kept.append((i, words, []))
+        if len(kept) >= k:
+            break
+    for i, _, copies in kept[:k]:
+        passages.append(
+            Passage(
+                chunk=catalog.records[i],
+                score=file_score[catalog.records[i].file]
+                if i == chunks_of[catalog.records[i].file][0]
+                else fused[i],
+                dense=float(dense.get(i, 0.0)),
+                lexical=float(lexical[i]),
+                duplicates=tuple(copies),
             )
-            if len(passages) >= k:
-                break
-        return passages
+        )
+    return passages
+
+
+def _words(text: str) -> set[str]:
+    return set(text.casefold().split())
+
+
+def _overlap(a: set[str], b: set[str]) -> float:
+    # A short passage inside a long one is a quotation, not a copy of the story.
+    if not a or not b or min(len(a), len(b)) < 0.5 * max(len(a), len(b)):
+        return 0.0
+    return len(a & b) / min(len(a), len(b))

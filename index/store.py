@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
@@ -15,6 +16,11 @@ from index.errors import EmbeddingMismatch, StoreError
 
 # Keys this project writes into each chunk's metadata (LlamaIndex adds its own beside them).
 FILE_ID = "document_id"  # LlamaIndex's ref_doc_id: one per article file
+# Seconds a call to a Chroma server may take before newsbot gives up (the client waits forever).
+SERVER_TIMEOUT = 60.0
+_SERVER_CONNECT_TIMEOUT = 5.0
+# The first request (a heartbeat) is answered at once by a server that is up at all.
+HEARTBEAT_TIMEOUT = 10.0
 
 
 @dataclass(frozen=True)
@@ -53,7 +59,9 @@ def chroma_errors(action: str, config: ChromaConfig) -> Iterator[None]:
     except StoreError:
         raise
     except Exception as exc:
-        if config.host:
+        if exc.__class__.__name__ == "InvalidArgumentError":
+            hint = "check NEWSBOT_COLLECTION (3-512 letters, digits, dots, dashes or underscores)."
+        elif config.host:
             hint = "is it running? Start it with `chroma run` or unset CHROMA_HOST."
         else:
             hint = (
@@ -61,6 +69,9 @@ def chroma_errors(action: str, config: ChromaConfig) -> Iterator[None]:
                 "run a Chroma server and set CHROMA_HOST."
             )
         detail = str(exc).splitlines()[0][:200] if str(exc) else exc.__class__.__name__
+        if config.auth_token:
+            # A proxy may quote the request's headers back in its error page.
+            detail = detail.replace(config.auth_token, "***")
         raise StoreError(f"could not {action} {config.where} ({detail}): {hint}") from exc
 
 
@@ -71,14 +82,18 @@ class ChunkStore:
         self.config = config
         self.embed_model = embed_model
         self.embed_dim = embed_dim
+        self._write_lock: int | None = None
+        # Version stamps this object wrote: its own process already holds what they stand for.
+        self._own_versions: set[object] = set()
         with chroma_errors("open", config):
             self._client = _client(config)
             self._collection = self._client.get_or_create_collection(
                 config.collection,
-                metadata={"embed_model": embed_model, "embed_dim": embed_dim},
+                metadata=self._fresh_metadata(),
                 configuration={"hnsw": {"space": "cosine"}},
                 embedding_function=None,
             )
+            self._version = (self._collection.metadata or {}).get("version")
 
     @property
     def collection(self) -> Any:
@@ -87,6 +102,28 @@ class ChunkStore:
     @property
     def metadata(self) -> dict[str, Any]:
         with chroma_errors("read", self.config):
+            self._collection = self._client.get_collection(self.config.collection)
+            meta = dict(self._collection.metadata or {})
+        version = meta.get("version")
+        if version != self._version:
+            if version not in self._own_versions and not self.config.host:
+                meta = self._reopen()
+            self._version = version
+        return meta
+
+    def _reopen(self) -> dict[str, Any]:
+        """Open the embedded store again, to see what another process wrote since it was opened.
+
+        Embedded Chroma keeps each process's vector index in memory and never re-reads it, so
+        without this a long-running bot would not find, by meaning, articles indexed meanwhile.
+        """
+        from chromadb.api.shared_system_client import SharedSystemClient
+
+        with chroma_errors("open", self.config):
+            # Chroma hands out one cached instance per folder; forget it so that a fresh one is
+            # built. Clients already open keep theirs and work as before.
+            SharedSystemClient.clear_system_cache()
+            self._client = _client(self.config)
             self._collection = self._client.get_collection(self.config.collection)
             return dict(self._collection.metadata or {})
 
@@ -111,10 +148,47 @@ class ChunkStore:
             self._client.delete_collection(self.config.collection)
             self._collection = self._client.create_collection(
                 self.config.collection,
-                metadata={"embed_model": self.embed_model, "embed_dim": self.embed_dim},
+                metadata={**self._fresh_metadata(), "writing": uuid.uuid4().hex},
                 configuration={"hnsw": {"space": "cosine"}},
                 embedding_function=None,
             )
+
+    def _fresh_metadata(self) -> dict[str, Any]:
+        # A new version stamp, so that no process mistakes the new collection for one it has cached.
+        return {
+            "embed_model": self.embed_model,
+            "embed_dim": self.embed_dim,
+            "version": self._new_version(),
+        }
+
+    def _new_version(self) -> str:
+        version = uuid.uuid4().hex
+        self._own_versions.add(version)
+        return version
+
+    @property
+    def interrupted(self) -> bool:
+        """Whether a run that wrote to the collection stopped before it finished."""
+        return bool(self.metadata.get("writing"))
+
+    def begin_changes(self) -> None:
+        """Call before a run's first write: takes the writer's lock and marks the run as under way.
+
+        The mark stays if the run dies, so the next run knows to stamp a new version even when it
+        finds nothing left to write. Embedded Chroma lets two processes write at once, each with
+        its own copy of the vector index, so a second writer is turned away here.
+        """
+        if self._write_lock is None and not self.config.host:
+            self._write_lock = _lock_for_writing(self.config)
+        meta = self.metadata
+        meta["writing"] = uuid.uuid4().hex
+        self._modify(meta)
+
+    def end_changes(self) -> None:
+        """Release the writer's lock (the mark stays until `mark_changed`)."""
+        if self._write_lock is not None:
+            os.close(self._write_lock)
+            self._write_lock = None
 
     def stored_files(self) -> dict[str, StoredFile]:
         """Every file the collection holds chunks of, keyed by file id."""
@@ -154,7 +228,11 @@ class ChunkStore:
     def mark_changed(self) -> None:
         """Record that the contents changed, so every process's lexical index is rebuilt."""
         meta = self.metadata
-        meta.update(version=uuid.uuid4().hex, indexed_at=time.time())
+        meta.update(version=self._new_version(), indexed_at=time.time(), writing="")
+        self._modify(meta)
+
+    def _modify(self, meta: dict[str, Any]) -> None:
+        # Chroma replaces the whole metadata; hnsw:space is a configuration key it refuses there.
         meta.pop("hnsw:space", None)
         with chroma_errors("write to", self.config):
             self._collection.modify(metadata=meta)
@@ -207,16 +285,71 @@ def _client(config: ChromaConfig) -> Any:
 
     chroma_settings = ChromaSettings(anonymized_telemetry=False)
     if config.host:
+        # Chroma's token header (its default transport), which a proxy in front of the server checks.
         headers = {"Authorization": f"Bearer {config.auth_token}"} if config.auth_token else None
-        return chromadb.HttpClient(
+        _heartbeat(config, headers)
+        client = chromadb.HttpClient(
             host=config.host,
             port=config.port,
             ssl=config.ssl,
             headers=headers,
             settings=chroma_settings,
         )
+        _limit_wait(client)
+        return client
     config.path.mkdir(parents=True, exist_ok=True)
     return chromadb.PersistentClient(path=str(config.path), settings=chroma_settings)
+
+
+def _heartbeat(config: ChromaConfig, headers: dict[str, str] | None) -> None:
+    """Fail fast on a server that accepts connections but never answers (stopped, or hung).
+
+    Chroma's client asks the server for its identity when it is created, with no timeout.
+    """
+    import httpx
+
+    scheme = "https" if config.ssl else "http"
+    try:
+        httpx.get(
+            f"{scheme}://{config.host}:{config.port}/api/v2/heartbeat",
+            headers=headers,
+            timeout=httpx.Timeout(HEARTBEAT_TIMEOUT, connect=_SERVER_CONNECT_TIMEOUT),
+        )
+    except httpx.TimeoutException as exc:
+        raise StoreError(
+            f"the Chroma server at {config.host}:{config.port} did not answer within "
+            f"{HEARTBEAT_TIMEOUT:.0f} seconds: is it stopped or overloaded? Restart it "
+            "(`chroma run`) or unset CHROMA_HOST."
+        ) from exc
+    except httpx.HTTPError:
+        pass  # refused, TLS, ...: Chroma's own client reports these, in its words
+
+
+def _limit_wait(client: Any) -> None:
+    """Give the HTTP client a timeout: it has none, so a hung server would hang every question."""
+    import httpx
+
+    session = getattr(getattr(client, "_server", None), "_session", None)
+    if isinstance(session, httpx.Client):
+        session.timeout = httpx.Timeout(SERVER_TIMEOUT, connect=_SERVER_CONNECT_TIMEOUT)
+
+
+def _lock_for_writing(config: ChromaConfig) -> int:
+    """An exclusive lock on the embedded store, held by the one process that writes to it."""
+    import fcntl
+
+    config.path.mkdir(parents=True, exist_ok=True)
+    fd = os.open(config.path / "newsbot-write.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as exc:
+        os.close(fd)
+        raise StoreError(
+            f"another `newsbot index` is writing {config.where}: wait for it to finish. "
+            "To index while other processes serve, run a Chroma server and set CHROMA_HOST "
+            "(see Deploying in the README)."
+        ) from exc
+    return fd
 
 
 def sentence_spans_from(meta: Mapping[str, Any]) -> list[tuple[int, int]]:

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.llm_server import LlamaServer, llama_server_missing, smollm2_gguf
+
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "seeds"
 SEED_A = "000_68f61c1e7e3a137d.txt"  # the U.S. embassy's account
@@ -64,6 +66,21 @@ def seeded_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return data
 
 
+@pytest.fixture(scope="session")
+def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    """One real `chroma run` on loopback for the session: `.host`, `.port`, `.env` (CHROMA_HOST/PORT).
+
+    Tests that write to it use their own NEWSBOT_COLLECTION so they don't see each other's chunks.
+    """
+    from tests.chroma_server import ChromaServer
+
+    folder = tmp_path_factory.mktemp("chroma-server")
+    server = ChromaServer(folder / "db", folder / "chroma.log")
+    server.start()
+    yield server
+    server.stop()
+
+
 def run_newsbot(
     *args: str, data_dir: Path, stdin: str | None = None, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
@@ -78,3 +95,16 @@ def run_newsbot(
         text=True,
         timeout=120,
     )
+
+
+@pytest.fixture(scope="session")
+def llm_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LlamaServer]:
+    """The real llama.cpp server with SmolLM2, started once and killed at the end of the session."""
+    if reason := llama_server_missing():
+        pytest.skip(reason)
+    model = smollm2_gguf()
+    assert model is not None
+    server = LlamaServer(model, tmp_path_factory.mktemp("llm") / "server.log")
+    server.start()
+    yield server
+    server.stop()

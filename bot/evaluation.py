@@ -1,0 +1,211 @@
+"""Retrieval and answer quality on a question set, scored as `shared/eval/README.md` describes.
+
+A question set is a JSONL file, one object a line: `question`, `evidence_files` (the article files
+that answer it), `answer` and optionally `answer_aliases`, and any date field to ask it as of.
+The articles are indexed into a collection of their own, under the data dir's `eval/` folder, so
+the user's index is never touched; re-running reuses it (unchanged files are skipped).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import unicodedata
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from bot.answer import Answer
+from bot.errors import ConfigError
+from bot.service import NewsService
+from bot.settings import Settings
+from index.articles import parse_date
+
+HIT_KS = (1, 3, 5, 10)
+# Retrieval is scored over the first ten distinct files; this many passages always hold ten
+# distinct files, since retrieval keeps at most two passages per file.
+RANKED_PASSAGES = 30
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class EvalQuery:
+    id: str
+    question: str
+    evidence: frozenset[str]
+    answers: tuple[str, ...]  # the gold answer and its aliases; any one matches
+    as_of: date | None
+
+
+@dataclass(frozen=True)
+class QueryResult:
+    query: EvalQuery
+    ranked_files: tuple[str, ...]  # distinct source files, best first
+    answer: str
+    cited: tuple[str, ...]  # files the answer cites (with the copies it cites "also in")
+    refused: bool
+
+
+@dataclass
+class EvalReport:
+    n: int
+    hit: dict[int, float]
+    mrr10: float
+    citation_accuracy: float
+    answer_match: float
+    refusal_rate: float
+    unknown_citations: int  # citations of files that are not in the index: must be 0
+    mode: str = "open question"
+    results: list[QueryResult] = field(default_factory=list, repr=False)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "n": self.n,
+            "mode": self.mode,
+            **{f"hit@{k}": round(v, 4) for k, v in self.hit.items()},
+            "mrr@10": round(self.mrr10, 4),
+            "citation_accuracy": round(self.citation_accuracy, 4),
+            "answer_match": round(self.answer_match, 4),
+            "refusal_rate": round(self.refusal_rate, 4),
+            "unknown_citations": self.unknown_citations,
+        }
+
+    def lines(self) -> list[str]:
+        hits = "  ".join(f"hit@{k} {v:.3f}" for k, v in self.hit.items())
+        return [
+            f"questions            {self.n} ({self.mode})",
+            f"retrieval            {hits}  MRR@10 {self.mrr10:.3f}",
+            f"citation accuracy    {self.citation_accuracy:.3f}",
+            f"answer match         {self.answer_match:.3f}",
+            f"refusal rate         {self.refusal_rate:.3f}",
+            f"unknown citations    {self.unknown_citations}",
+        ]
+
+
+def normalise(text: str) -> str:
+    """The answer-match normalisation: NFKC, casefold, punctuation to spaces, no articles."""
+    t = unicodedata.normalize("NFKC", text).casefold()
+    t = "".join(" " if unicodedata.category(c)[0] == "P" else c for c in t)
+    t = re.sub(r"\b(a|an|the)\b", " ", t)
+    return " ".join(t.split())
+
+
+def load_queries(path: Path, as_of_field: str | None = None) -> list[EvalQuery]:
+    """Read a JSONL question set; ConfigError names the first line that is not usable."""
+    queries: list[EvalQuery] = []
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            question = str(row["question"])
+            evidence = frozenset(str(f) for f in row["evidence_files"])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ConfigError(
+                f"{path}:{number}: expected a JSON object with question and evidence_files"
+            ) from exc
+        answers = [str(row["answer"])] if row.get("answer") else []
+        answers += [str(a) for a in row.get("answer_aliases") or [] if str(a) not in answers]
+        as_of = None
+        if as_of_field:
+            raw = row.get(as_of_field)
+            as_of = parse_date(str(raw)) if raw else None
+            if raw and as_of is None:
+                raise ConfigError(f"{path}:{number}: {as_of_field}={raw!r} is not a date")
+        queries.append(
+            EvalQuery(str(row.get("id", number)), question, evidence, tuple(answers), as_of)
+        )
+    if not queries:
+        raise ConfigError(f"{path} holds no questions")
+    return queries
+
+
+def distinct_files(files: Iterable[str]) -> tuple[str, ...]:
+    """The files in order of their first appearance."""
+    return tuple(dict.fromkeys(files))
+
+
+def cited_files(answer: Answer) -> tuple[str, ...]:
+    return distinct_files(f for c in answer.citations for f in (c.file, *c.also_in))
+
+
+def run_query(service: NewsService, query: EvalQuery) -> QueryResult:
+    passages = service.search(query.question, k=RANKED_PASSAGES, as_of=query.as_of)
+    answer = service.answer(query.question, as_of=query.as_of)
+    return QueryResult(
+        query=query,
+        ranked_files=distinct_files(p.file for p in passages),
+        answer=answer.text,
+        cited=cited_files(answer),
+        refused=answer.refused,
+    )
+
+
+def score(results: Sequence[QueryResult], indexed_files: set[str]) -> EvalReport:
+    """Average every metric over the questions (each question counts once)."""
+    n = len(results)
+    if not n:
+        raise ConfigError("no questions to score")
+    hit = {k: 0.0 for k in HIT_KS}
+    mrr = cited_ok = matched = refused = unknown = 0.0
+    for r in results:
+        gold = r.query.evidence
+        first = next((i for i, f in enumerate(r.ranked_files[:10], start=1) if f in gold), None)
+        for k in HIT_KS:
+            hit[k] += first is not None and first <= k
+        mrr += 1.0 / first if first else 0.0
+        cited_ok += any(f in gold for f in r.cited)
+        unknown += sum(f not in indexed_files for f in r.cited)
+        text = normalise(r.answer)
+        matched += any(normalise(a) and normalise(a) in text for a in r.query.answers)
+        refused += r.refused
+    return EvalReport(
+        n=n,
+        hit={k: v / n for k, v in hit.items()},
+        mrr10=mrr / n,
+        citation_accuracy=cited_ok / n,
+        answer_match=matched / n,
+        refusal_rate=refused / n,
+        unknown_citations=int(unknown),
+        results=list(results),
+    )
+
+
+def evaluate(
+    service: NewsService, queries: Sequence[EvalQuery], progress: Progress | None = None
+) -> EvalReport:
+    indexed = {r.file for r in service.retriever.catalog.records}
+    results = []
+    for done, query in enumerate(queries, start=1):
+        results.append(run_query(service, query))
+        if progress:
+            progress(done, len(queries))
+    report = score(results, indexed)
+    report.mode = f"open question, {service.answerer_name} answers"
+    return report
+
+
+def eval_settings(settings: Settings, articles: Path) -> Settings:
+    """Settings for a collection of its own for this folder, chunking and model, beside the user's."""
+    key = "|".join(
+        [
+            str(articles.resolve()),
+            settings.embed_model,
+            str(settings.chunk_tokens),
+            str(settings.chunk_overlap),
+        ]
+    )
+    digest = hashlib.sha1(key.encode("utf-8")).hexdigest()[:12]
+    if settings.data_dir.resolve() == articles.resolve():
+        raise ConfigError("the data dir and the articles folder must differ")
+    return settings.model_copy(
+        update={"data_dir": settings.data_dir / "eval", "collection": f"eval-{digest}"}
+    )

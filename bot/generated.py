@@ -1,0 +1,120 @@
+"""Generated answers: the model writes from the numbered passages, the checker keeps what they back.
+
+When the model is down the extractive answer is given instead, with a notice saying why; when the
+checker leaves no supported sentence, the extractive answer is given too (a refusal if the model
+said the articles don't cover the question).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Sequence
+from dataclasses import replace
+
+from bot.answer import Answer, Turn
+from bot.citations import CitationChecker
+from bot.conversation import bounded_history, rewrite_follow_up
+from bot.errors import ModelError
+from bot.extractive import ExtractiveAnswerer, refusal
+from bot.generation import ChatModel
+from bot.prompts import answer_messages, source_views
+from index.retrieval import Passage
+
+log = logging.getLogger(__name__)
+UNVERIFIED_NOTICE = (
+    "the model's answer could not be verified against the articles, so these are quotes instead"
+)
+
+
+class GeneratedAnswerer:
+    """Answers with the model, checks every citation, and falls back to quoting the articles."""
+
+    def __init__(
+        self,
+        model: ChatModel,
+        checker: CitationChecker,
+        extractive: ExtractiveAnswerer,
+        *,
+        history_turns: int = 6,
+        history_tokens: int = 800,
+    ) -> None:
+        self.model = model
+        self.checker = checker
+        self.extractive = extractive
+        self.history_turns = history_turns
+        self.history_tokens = history_tokens
+
+    @property
+    def name(self) -> str:
+        return self.model.name
+
+    def standalone_question(self, question: str, history: Sequence[Turn]) -> str | None:
+        """The model's standalone form of a follow-up, or None when it gives nothing usable.
+
+        Raises ModelError when the model fails.
+        """
+        recent = bounded_history(history, turns=self.history_turns, tokens=self.history_tokens)
+        return rewrite_follow_up(self.model, question, recent)
+
+    def respond(
+        self,
+        question: str,
+        passages: Sequence[Passage],
+        *,
+        standalone: str | None = None,
+        stream: bool = False,
+    ) -> Iterator[str | Answer]:
+        """Yield the model's text as it comes (when streaming), then the checked Answer."""
+        asked = standalone or question
+        if not passages:
+            yield refusal(question, passages, standalone=standalone)
+            return
+        sources = source_views(passages)
+        messages = answer_messages(asked, sources)
+        pieces: list[str] = []
+        try:
+            if stream:
+                for piece in self.model.stream(messages):
+                    pieces.append(piece)
+                    yield piece
+            else:
+                pieces.append(self.model.complete(messages))
+        except ModelError as exc:
+            yield self.model_down(question, passages, exc, standalone=standalone)
+            return
+
+        raw = "".join(pieces)
+        result = self.checker.check(raw, sources)
+        log.debug("model wrote %r; shown %r", raw, result.text)
+        verified = result.verification
+        if result.refused:
+            yield replace(
+                refusal(question, passages, standalone=standalone),
+                mode="generated",
+                verified=verified,
+            )
+        elif verified.supported == 0:
+            fallback = self.extractive.answer(question, passages, search_text=standalone)
+            yield replace(fallback, verified=verified, notice=UNVERIFIED_NOTICE)
+        else:
+            yield Answer(
+                question=question,
+                text=result.text,
+                citations=result.citations,
+                mode="generated",
+                verified=verified,
+                standalone_question=standalone,
+                passages=tuple(passages),
+            )
+
+    def model_down(
+        self,
+        question: str,
+        passages: Sequence[Passage],
+        error: ModelError,
+        *,
+        standalone: str | None = None,
+    ) -> Answer:
+        """The extractive answer, with a notice that the model failed and why."""
+        answer = self.extractive.answer(question, passages, search_text=standalone)
+        return replace(answer, notice=f"{error}. Showing quotes from the articles instead")

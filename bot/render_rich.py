@@ -1,0 +1,86 @@
+"""Rich rendering of an answer for a terminal: citation markers, sources, quotes marked in context."""
+
+from __future__ import annotations
+
+import re
+
+from rich.console import Group, RenderableType
+from rich.padding import Padding
+from rich.panel import Panel
+from rich.text import Text
+
+from bot.answer import Answer, Citation
+from bot.render import Excerpt, excerpt_of, passage_of
+
+MARKER = "bold cyan"
+QUOTE = "bold yellow"
+CONTEXT = "dim"
+_MARKERS = re.compile(r"\[\d+\]")
+
+
+def answer_text(text: str) -> Text:
+    """The answer's text with its citation markers stand out."""
+    styled = Text(text)
+    styled.highlight_regex(_MARKERS, MARKER)
+    return styled
+
+
+def answer_view(answer: Answer) -> RenderableType:
+    """The answer, then its sources with their quotes (or, if refused, the closest articles)."""
+    parts: list[RenderableType] = []
+    if answer.notice:
+        parts.append(Text(f"({answer.notice})", style="italic yellow"))
+    if answer.refused:
+        parts.append(Text(answer.text, style="yellow"))
+        if answer.closest:
+            parts.append(Text("\nClosest articles:", style="bold"))
+            for s in answer.closest:
+                line = Text("• ").append(s.file, style="bold").append(f" — {s.title}")
+                if s.date:
+                    line.append(f" ({s.date})", style=CONTEXT)
+                parts.append(line)
+        return Group(*parts)
+    parts.append(answer_text(answer.text))
+    if answer.verified is not None:
+        v = answer.verified
+        parts.append(
+            Text(f"checked: {v.supported} of {v.sentences} sentences match their quotes", CONTEXT)
+        )
+    if answer.citations:
+        parts += [Text(""), sources_view(answer)]
+    return Group(*parts)
+
+
+def sources_view(answer: Answer) -> RenderableType:
+    """Each citation: its file, title and date, and the quote marked within its sentence."""
+    rows: list[RenderableType] = [Text("Sources", style="bold underline")]
+    for c in answer.citations:
+        rows.append(citation_line(c))
+        rows.append(Padding(excerpt_text(excerpt_of(answer, c)), (0, 0, 0, 4)))
+        if c.also_in:
+            rows.append(Padding(Text(f"also in: {', '.join(c.also_in)}", CONTEXT), (0, 0, 0, 4)))
+    return Group(*rows)
+
+
+def source_view(answer: Answer, citation: Citation) -> RenderableType:
+    """The whole passage behind a citation, with the quoted span marked, framed by its file."""
+    body = excerpt_text(passage_of(answer, citation), context_style="")
+    title = Text(f"[{citation.n}] ", style=MARKER).append(citation.file, style="bold")
+    subtitle = f"{citation.title}" + (f" · {citation.date}" if citation.date else "")
+    subtitle += f" · characters {citation.start}–{citation.end}"
+    return Panel(body, title=title, title_align="left", subtitle=subtitle, subtitle_align="left")
+
+
+def citation_line(c: Citation) -> Text:
+    line = Text(f"[{c.n}] ", style=MARKER).append(c.file, style="bold").append(f" — {c.title}")
+    if c.date:
+        line.append(f" ({c.date})", style=CONTEXT)
+    return line
+
+
+def excerpt_text(excerpt: Excerpt, *, context_style: str = CONTEXT) -> Text:
+    return (
+        Text(excerpt.before, style=context_style)
+        .append(excerpt.quote, style=QUOTE)
+        .append(excerpt.after, style=context_style)
+    )

@@ -1,0 +1,1 @@
+"""The Telegram front end: renders the core service's answers in chats (python-telegram-bot)."""

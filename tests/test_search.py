@@ -1,0 +1,130 @@
+"""Hybrid retrieval and `newsbot search` on a few articles written here, dated so that time matters."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import run_newsbot
+
+ARTICLES = {
+    "old-election.txt": (
+        "Riverton elects a new mayor\n"
+        "Published: 2024-01-10 | Source: Riverton Gazette\n\n"
+        "Voters in Riverton chose Jane Holloway as mayor on Tuesday. Holloway, a former school "
+        "teacher, won the mayoral election with 58 percent of the vote. She promised to repair "
+        "the old harbour bridge before the summer.\n"
+    ),
+    "new-recall.txt": (
+        "Riverton mayor faces recall vote\n"
+        "Published: 2024-03-20 | Source: Riverton Gazette\n\n"
+        "Tom Bexley now leads Riverton after winning a snap mayoral election, held after a recall "
+        "vote removed the previous mayor. Bexley said the harbour bridge repairs would wait.\n"
+    ),
+    "wire-storm.txt": (
+        "Storm closes coastal roads\n"
+        "Published: 2024-02-02 | Source: Wire service\n\n"
+        "A winter storm closed four coastal roads near Port Ellis on Thursday. Crews expect to "
+        "reopen the roads by Saturday morning, the highway agency said in a statement.\n"
+    ),
+    "paper-storm.txt": (
+        "Winter storm shuts roads near Port Ellis\n"
+        "Published: 2024-02-02 | Source: Port Ellis Daily\n\n"
+        "A winter storm closed four coastal roads near Port Ellis on Thursday. Crews expect to "
+        "reopen the roads by Saturday morning, the highway agency said in a statement.\n"
+    ),
+    "cheese.txt": (
+        "Cheese festival draws record crowd\n"
+        "Published: 2024-02-15 | Source: Valley News\n\n"
+        "The annual cheese festival in Millbrook drew 12,000 visitors, a record, organisers said. "
+        "Thirty dairies from the valley sold aged cheddar and fresh curds.\n"
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def indexed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    root = tmp_path_factory.mktemp("search")
+    folder = root / "articles"
+    folder.mkdir()
+    for name, text in ARTICLES.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    data = root / "data"
+    done = run_newsbot("index", str(folder), data_dir=data)
+    assert done.returncode == 0, done.stderr
+    return folder, data
+
+
+@pytest.fixture(scope="module")
+def retriever(indexed: tuple[Path, Path], embedder: object) -> object:
+    from bot.factory import build_retriever
+    from bot.settings import Settings
+
+    return build_retriever(Settings(data_dir=indexed[1]), embedder)  # type: ignore[arg-type]
+
+
+QUESTION = "Who won the Riverton mayoral election?"
+
+
+def test_as_of_uses_only_articles_published_by_then(retriever: object) -> None:
+    passages = retriever.search(QUESTION, k=10, as_of=date(2024, 2, 1))  # type: ignore[attr-defined]
+    files = [p.file for p in passages]
+    assert files[0] == "old-election.txt"
+    assert "new-recall.txt" not in files
+    assert all(p.published is None or p.published <= date(2024, 2, 1) for p in passages)
+
+
+def test_without_a_date_the_newer_article_is_found_too(retriever: object) -> None:
+    files = [p.file for p in retriever.search(QUESTION, k=10)]  # type: ignore[attr-defined]
+    assert {"old-election.txt", "new-recall.txt"} <= set(files[:2])
+
+
+def test_recent_question_prefers_the_newest_article_before_the_date(retriever: object) -> None:
+    passages = retriever.search(  # type: ignore[attr-defined]
+        "Who is the latest Riverton mayor this week?", k=5, as_of=date(2024, 3, 25)
+    )
+    assert passages[0].file == "new-recall.txt"
+
+
+def test_syndicated_copies_take_one_place_and_travel_together(retriever: object) -> None:
+    passages = retriever.search("Which roads did the storm close?", k=5)  # type: ignore[attr-defined]
+    storm = [p for p in passages if set(p.files) & {"wire-storm.txt", "paper-storm.txt"}]
+    assert len(storm) == 1
+    assert set(storm[0].files) == {"wire-storm.txt", "paper-storm.txt"}
+    assert passages[0] is storm[0]
+
+
+def test_search_command_json_gives_offsets_into_the_file(indexed: tuple[Path, Path]) -> None:
+    folder, data = indexed
+    done = run_newsbot(
+        "search",
+        "--json",
+        "--k",
+        "3",
+        "--as-of",
+        "2024-02-20",
+        "how many visitors came to the cheese festival?",
+        data_dir=data,
+    )
+    assert done.returncode == 0, done.stderr
+    rows = json.loads(done.stdout)
+    assert rows[0]["file"] == "cheese.txt" and rows[0]["date"] == "2024-02-15"
+    assert len(rows) <= 3
+    for row in rows:
+        text = (folder / row["file"]).read_text(encoding="utf-8")
+        assert text[row["start"] : row["end"]] == row["text"]
+        assert row["date"] is None or row["date"] <= "2024-02-20"
+    scores = [row["score"] for row in rows]
+    assert scores[0] == max(scores)
+
+
+def test_search_command_lines_on_a_terminal_or_pipe(indexed: tuple[Path, Path]) -> None:
+    _, data = indexed
+    done = run_newsbot("search", "--k", "2", "storm roads Port Ellis", data_dir=data)
+    assert done.returncode == 0, done.stderr
+    lines = [line for line in done.stdout.splitlines() if line.strip()]
+    assert len(lines) == 2
+    assert lines[0].startswith(" 1. ") and "storm.txt" in lines[0] and "also in" in lines[0]
