@@ -274,3 +274,13 @@ def test_lexical_cache_built_by_many_at_once_never_fails(
     assert [p.name for p in (tmp_path / "cache").iterdir()] == [
         f"{store.config.collection}-{store.metadata['version']}"
     ]
+
+
+def test_telegram_main_case_against_a_chroma_server(chroma_server, tmp_path: Path) -> None:
+    from tests.test_telegram_cli import main_case
+
+    env = _server_env(chroma_server, "srv-telegram")
+    indexed = run_newsbot("index", str(SEEDS), data_dir=tmp_path / "indexer", env=env)
+    assert indexed.returncode == 0, indexed.stderr
+    # The bot has a data dir of its own: everything it answers from comes from the server.
+    main_case(tmp_path / "bot", env)
