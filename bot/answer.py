@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from index.lexical import ChunkRecord
 
 Mode = Literal["extractive", "generated"]
 
@@ -22,6 +25,31 @@ class Citation:
     score: float
     # Other files that report the same sentence (syndicated copies of one story).
     also_in: tuple[str, ...] = ()
+
+    @classmethod
+    def of_chunk(
+        cls,
+        n: int,
+        chunk: ChunkRecord,
+        *,
+        quote: str,
+        start: int,
+        end: int,
+        score: float,
+        also_in: tuple[str, ...] = (),
+    ) -> Citation:
+        """Citation `[n]` of the span `start:end` (absolute offsets) of the chunk's file."""
+        return cls(
+            n=n,
+            file=chunk.file,
+            title=chunk.title,
+            date=chunk.date or None,
+            quote=quote,
+            start=start,
+            end=end,
+            score=score,
+            also_in=also_in,
+        )
 
 
 @dataclass(frozen=True)

@@ -432,11 +432,9 @@ def _assemble(checked: list[CheckedSentence], sources: dict[int, SourceView]) ->
                 if key not in numbers:
                     numbers[key] = len(citations) + 1
                     citations.append(
-                        Citation(
-                            n=numbers[key],
-                            file=chunk.file,
-                            title=chunk.title,
-                            date=chunk.date or None,
+                        Citation.of_chunk(
+                            numbers[key],
+                            chunk,
                             quote=support.quote,
                             start=support.start,
                             end=support.end,

@@ -14,14 +14,13 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import Any, NoReturn
 
 import click
 
 from bot.errors import ConfigError, NewsbotError
 
 EXIT_OK, EXIT_ERROR, EXIT_REFUSED = 0, 1, 3
-F = TypeVar("F", bound=Callable[..., Any])
 log = logging.getLogger("newsbot")
 
 

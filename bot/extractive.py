@@ -81,11 +81,9 @@ class ExtractiveAnswerer:
                 n = len(citations) + 1
                 chunk = cand.passage.chunk
                 citations.append(
-                    Citation(
-                        n=n,
-                        file=chunk.file,
-                        title=chunk.title,
-                        date=chunk.date or None,
+                    Citation.of_chunk(
+                        n,
+                        chunk,
                         quote=cand.text,
                         start=cand.start,
                         end=cand.end,
