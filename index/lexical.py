@@ -121,9 +121,12 @@ class ChunkCatalog:
         catalog = cls.build(records)
         catalog.vectors = _vectors(store, records)
         catalog._write(folder)
-        for old in cache_dir.glob(f"{store.config.collection}-*"):
-            # Another process's half-written folder (".tmp-") is its own to remove.
-            if old != folder and _TMP_MARK not in old.name:
+        prefix = f"{store.config.collection}-"
+        for old in cache_dir.glob(f"{prefix}*"):
+            # Another process's half-written folder (".tmp-") is its own to remove, and
+            # "articles-v2-<version>" belongs to another collection, not to "articles".
+            stamp = old.name[len(prefix) :]
+            if old != folder and stamp.isalnum():
                 shutil.rmtree(old, ignore_errors=True)
         return catalog
 

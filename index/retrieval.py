@@ -2,9 +2,10 @@
 
 A question is scored against every chunk lexically (BM25 over title and text) and against the
 nearest chunks by embedding; the two scores are normalised and added, then a gentle recency prior
-(when the question has a date), a bonus for a passage that holds the kind of answer the question
-wants, and per-article aggregation decide the order. Syndicated copies of one story (near-identical
-passages in different files) take one place in the ranking and travel together as `duplicates`.
+(when the question has a date), bonuses for a passage that states the question's numbers and for
+one that holds the kind of answer the question wants, and per-article aggregation decide the order.
+Syndicated copies of one story (near-identical passages in different files) take one place in the
+ranking and travel together as `duplicates`.
 """
 
 from __future__ import annotations
@@ -56,6 +57,9 @@ class RetrievalConfig:
     # Bonus for a chunk with a sentence that holds the kind of answer the question wants.
     answer_type_weight: float = 0.2
     answer_type_depth: int = 20
+    # Bonus, scaled by the share of the question's numbers (years, quarters, seasons, magnitudes)
+    # that a chunk states: news questions use them as constraints that BM25 weighs like any word.
+    number_weight: float = 0.2
     # A file's score: its best chunk plus this share of its second best.
     file_second_weight: float = 0.0
     duplicate_overlap: float = 0.8
@@ -178,6 +182,8 @@ def rank(
     fused = _fuse(lexical, lex_order, dense, dense_order, cfg)
     if not fused:
         return []
+    if cfg.number_weight:
+        _add_number_match(fused, catalog, question, cfg)
     if as_of is not None and cfg.date_aware:
         _add_recency(fused, catalog, question, as_of, cfg)
     if cfg.answer_type_weight:
@@ -228,6 +234,20 @@ def _add_recency(
         day = int(catalog.days[i])
         if day:
             fused[i] += weight * 0.5 ** (max(0, today - day) / cfg.half_life_days)
+
+
+_NUMBER = re.compile(r"\b\d[\d.,]*\b")
+
+
+def _add_number_match(
+    fused: dict[int, float], catalog: ChunkCatalog, question: str, cfg: RetrievalConfig
+) -> None:
+    wanted = set(_NUMBER.findall(question))
+    if not wanted:
+        return
+    for i in fused:
+        stated = set(_NUMBER.findall(catalog.records[i].text))
+        fused[i] += cfg.number_weight * len(wanted & stated) / len(wanted)
 
 
 def _add_answer_type(

@@ -74,6 +74,24 @@ def test_rebuild_starts_from_empty(settings, embedder, seed_dir: Path) -> None:
     assert run.added == 2 and indexer.store.count() == n
 
 
+def test_lexical_cache_keeps_other_collections_caches(
+    settings, embedder, seed_dir: Path, tmp_path: Path
+) -> None:
+    from index.lexical import ChunkCatalog
+
+    indexer = build_indexer(settings, embedder)
+    indexer.run([seed_dir])
+    cache = tmp_path / "cache"
+    name = indexer.store.config.collection
+    stale, other = cache / f"{name}-0123abcd", cache / f"{name}-v2-0123abcd"
+    for folder in (stale, other):
+        folder.mkdir(parents=True)
+    ChunkCatalog.load(indexer.store, cache)
+    assert not stale.exists()  # this collection's earlier version
+    assert other.exists()  # collection "<name>-v2" is another's
+    assert (cache / f"{name}-{indexer.store.metadata['version']}").is_dir()
+
+
 def test_skips_bad_files_and_duplicates(settings, embedder, seed_dir: Path) -> None:
     (seed_dir / "empty.txt").write_text("   \n")
     (seed_dir / "blob.md").write_bytes(b"\x00\x00binary")

@@ -42,6 +42,16 @@ ARTICLES = {
         "The annual cheese festival in Millbrook drew 12,000 visitors, a record, organisers said. "
         "Thirty dairies from the valley sold aged cheddar and fresh curds.\n"
     ),
+    "fund-now.txt": (
+        "Millbrook school fund pays for new roofs\n"
+        "Published: 2024-02-20 | Source: Valley News\n\n"
+        "The Millbrook school fund will pay for new roofs on three schools, the council said.\n"
+    ),
+    "fund-2019.txt": (
+        "Council looks back on past budgets\n"
+        "Published: 2024-02-21 | Source: Valley News\n\n"
+        "In 2019 the council spent the Millbrook school fund on playgrounds, a report says.\n"
+    ),
 }
 
 
@@ -95,6 +105,21 @@ def test_syndicated_copies_take_one_place_and_travel_together(retriever: object)
     assert len(storm) == 1
     assert set(storm[0].files) == {"wire-storm.txt", "paper-storm.txt"}
     assert passages[0] is storm[0]
+
+
+def test_a_passage_that_states_the_questions_year_ranks_first(retriever: object) -> None:
+    from dataclasses import replace
+
+    question = "What did the Millbrook school fund pay for in 2019?"
+    config = retriever.config  # type: ignore[attr-defined]
+    try:
+        retriever.config = replace(config, number_weight=0.0)  # type: ignore[attr-defined]
+        without = retriever.search(question, k=5)  # type: ignore[attr-defined]
+    finally:
+        retriever.config = config  # type: ignore[attr-defined]
+    ranked = retriever.search(question, k=5)  # type: ignore[attr-defined]
+    assert without[0].file == "fund-now.txt"  # the topic alone points at the other article
+    assert ranked[0].file == "fund-2019.txt"
 
 
 def test_search_command_json_gives_offsets_into_the_file(indexed: tuple[Path, Path]) -> None:
