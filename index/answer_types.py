@@ -51,5 +51,36 @@ def answer_shape(question: str) -> str | None:
 
 def has_shape(text: str, question: str, shape: str) -> bool:
     """Whether `text` holds an answer of that shape that the question doesn't already state."""
+    return _states(ANSWER_SHAPES[shape], text, question)
+
+
+# A full date ("November 10, 2020", "10 November 2020") and a day of a month ("Nov 15").
+_FULL_DATE = re.compile(
+    rf"\b({_MONTHS})\.?\s+\d{{1,2}}(st|nd|rd|th)?,?\s+(1[89]|20)\d\d\b|"
+    rf"\b\d{{1,2}}(st|nd|rd|th)?\s+({_MONTHS})\.?,?\s+(1[89]|20)\d\d\b",
+    re.I,
+)
+_DAY_OF_MONTH = re.compile(
+    rf"\b({_MONTHS})\.?\s+\d{{1,2}}(st|nd|rd|th)?\b|\b\d{{1,2}}(st|nd|rd|th)?\s+(of\s+)?({_MONTHS})\b",
+    re.I,
+)
+
+
+def answer_strength(text: str, question: str, shape: str) -> float:
+    """How fully `text` answers a question of that shape: 0 (not at all) to 1.
+
+    A "when" question wants the day: "released on November 10, 2020" answers it better than
+    "released in 2020" or "last week". Other shapes are held or not.
+    """
+    if shape != "date":
+        return 1.0 if has_shape(text, question, shape) else 0.0
+    if _states(_FULL_DATE, text, question):
+        return 1.0
+    if _states(_DAY_OF_MONTH, text, question):
+        return 0.5
+    return 0.25 if has_shape(text, question, shape) else 0.0
+
+
+def _states(pattern: re.Pattern[str], text: str, question: str) -> bool:
     q = question.casefold()
-    return any(m.group(0).casefold() not in q for m in ANSWER_SHAPES[shape].finditer(text))
+    return any(m.group(0).casefold() not in q for m in pattern.finditer(text))

@@ -19,7 +19,7 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
-from index.answer_types import answer_shape, has_shape
+from index.answer_types import answer_shape, answer_strength
 from index.embedding import Embedder
 from index.errors import EmptyIndex
 from index.lexical import ChunkCatalog, ChunkRecord
@@ -72,7 +72,7 @@ class Passage:
 
     chunk: ChunkRecord
     score: float
-    dense: float  # cosine similarity to the question (0 when not among the dense candidates)
+    dense: float  # cosine similarity to the question (0 when Chroma gave no score for it)
     lexical: float  # BM25 score
     # Near-identical chunks of other files (syndicated copies of the same story).
     duplicates: tuple[ChunkRecord, ...] = field(default=(), compare=False)
@@ -136,23 +136,27 @@ class Retriever:
         terms = search_terms(question) if cfg.clean_query else question
         lexical = catalog.bm25_scores(terms)
         query_vector = self.embedder.embed([question])[0]
-        dense = self._dense(catalog, query_vector, as_of)
-        return rank(catalog, question, lexical, dense, as_of=as_of, k=k, config=cfg)
-
-    def _dense(
-        self, catalog: ChunkCatalog, vector: npt.NDArray[np.float32], as_of: date | None
-    ) -> dict[int, float]:
-        """Cosine similarity of the nearest allowed chunks, by catalogue position."""
-        n = self.config.candidates
         if catalog.vectors is None:  # the collection didn't give its vectors: ask Chroma
             where = {"day": {"$lte": as_of.toordinal()}} if as_of is not None else None
-            hits = self.store.query(vector.tolist(), n, where)
-            return {catalog.position[c]: s for c, s in hits if c in catalog.position}
-        sims = catalog.vectors @ vector
-        if as_of is not None:
-            sims = np.where((catalog.days == 0) | (catalog.days <= as_of.toordinal()), sims, -2.0)
-        top = np.argpartition(-sims, n)[:n] if len(sims) > n else np.arange(len(sims))
-        return {int(i): float(sims[i]) for i in top if sims[i] > -2.0}
+            hits = self.store.query(query_vector.tolist(), cfg.candidates, where)
+            dense = {catalog.position[c]: s for c, s in hits if c in catalog.position}
+            return rank(catalog, question, lexical, dense, as_of=as_of, k=k, config=cfg)
+        similarity = catalog.vectors @ query_vector
+        dense = _nearest(catalog, similarity, as_of, cfg.candidates)
+        return rank(
+            catalog, question, lexical, dense, as_of=as_of, k=k, config=cfg, similarity=similarity
+        )
+
+
+def _nearest(
+    catalog: ChunkCatalog, similarity: npt.NDArray[np.float32], as_of: date | None, n: int
+) -> dict[int, float]:
+    """Cosine similarity of the `n` nearest allowed chunks, by catalogue position."""
+    sims = similarity
+    if as_of is not None:
+        sims = np.where((catalog.days == 0) | (catalog.days <= as_of.toordinal()), sims, -2.0)
+    top = np.argpartition(-sims, n)[:n] if len(sims) > n else np.arange(len(sims))
+    return {int(i): float(sims[i]) for i in top if sims[i] > -2.0}
 
 
 def rank(
@@ -164,8 +168,13 @@ def rank(
     as_of: date | None,
     k: int,
     config: RetrievalConfig,
+    similarity: npt.NDArray[np.float32] | None = None,
 ) -> list[Passage]:
-    """Fuse the two retrievers' scores and order the passages by article, best first."""
+    """Fuse the two retrievers' scores and order the passages by article, best first.
+
+    `dense` holds the nearest chunks; `similarity`, when given, every chunk's cosine similarity,
+    so that a chunk found only by BM25 is scored by how close it really is.
+    """
     cfg = config
     lexical = lexical.copy()
     if as_of is not None:
@@ -179,7 +188,7 @@ def rank(
     top_lex = np.argsort(-lexical)[: cfg.candidates]
     lex_order = [int(i) for i in top_lex if lexical[i] > 0]
     dense_order = sorted(dense, key=lambda i: -dense[i])
-    fused = _fuse(lexical, lex_order, dense, dense_order, cfg)
+    fused = _fuse(lexical, lex_order, dense, dense_order, cfg, similarity)
     if not fused:
         return []
     if cfg.number_weight:
@@ -188,6 +197,8 @@ def rank(
         _add_recency(fused, catalog, question, as_of, cfg)
     if cfg.answer_type_weight:
         _add_answer_type(fused, catalog, question, cfg)
+    if similarity is not None:
+        dense = {i: float(similarity[i]) for i in fused}
     return _by_file(catalog, fused, lexical, dense, k, cfg)
 
 
@@ -197,6 +208,7 @@ def _fuse(
     dense: dict[int, float],
     dense_order: list[int],
     cfg: RetrievalConfig,
+    similarity: npt.NDArray[np.float32] | None = None,
 ) -> dict[int, float]:
     fused: dict[int, float] = {}
     if cfg.fusion == "rrf":
@@ -206,8 +218,10 @@ def _fuse(
             fused[i] = fused.get(i, 0.0) + cfg.dense_weight / (cfg.rrf_k + rank_ + 1)
         return fused
     # Scores scaled to [0, 1] over the candidates: the best BM25 score is 1, and cosine similarity
-    # runs from the weakest dense candidate (0) to the best (1). A chunk that only one retriever
-    # found gets 0 from the other.
+    # runs from the weakest dense candidate (0) to the best (1). A chunk that only BM25 found is
+    # scored on the same scale by its own similarity, below 0 when it is further than every dense
+    # candidate, or 0 when that is unknown (Chroma answered); one only the dense side found gets 0
+    # from BM25.
     top_lex = float(lexical[lex_order[0]]) if lex_order else 0.0
     if dense_order:
         hi, lo = dense[dense_order[0]], dense[dense_order[-1]]
@@ -216,6 +230,10 @@ def _fuse(
         fused[i] = cfg.lexical_weight * float(lexical[i]) / top_lex
     for i in dense_order if cfg.dense_weight else ():
         fused[i] = fused.get(i, 0.0) + cfg.dense_weight * (dense[i] - lo) / span
+    if similarity is not None and dense_order and cfg.dense_weight:
+        for i in lex_order:
+            if i not in dense:
+                fused[i] += cfg.dense_weight * (float(similarity[i]) - lo) / span
     return fused
 
 
@@ -257,8 +275,9 @@ def _add_answer_type(
     if shape is None:
         return
     for i in sorted(fused, key=lambda i: -fused[i])[: cfg.answer_type_depth]:
-        if has_shape(_body(catalog.records[i]), question, shape):
-            fused[i] += cfg.answer_type_weight
+        fused[i] += cfg.answer_type_weight * answer_strength(
+            _body(catalog.records[i]), question, shape
+        )
 
 
 # The header lines and a leading dateline say when the piece appeared, which answers no question.

@@ -6,6 +6,7 @@ import json
 from datetime import date
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from tests.conftest import run_newsbot
@@ -46,6 +47,17 @@ ARTICLES = {
         "Millbrook school fund pays for new roofs\n"
         "Published: 2024-02-20 | Source: Valley News\n\n"
         "The Millbrook school fund will pay for new roofs on three schools, the council said.\n"
+    ),
+    "lantern-vague.txt": (
+        "Lantern parade to return\n"
+        "Published: 2024-02-25 | Source: Valley News\n\n"
+        "The Millbrook lantern parade will return in 2025, organisers said, after a year away. "
+        "The lantern parade will again follow the river path.\n"
+    ),
+    "lantern-date.txt": (
+        "Parade returns\n"
+        "Published: 2024-02-25 | Source: Valley News\n\n"
+        "The lantern parade will return on June 14, 2025, organisers said.\n"
     ),
     "fund-2019.txt": (
         "Council looks back on past budgets\n"
@@ -120,6 +132,67 @@ def test_a_passage_that_states_the_questions_year_ranks_first(retriever: object)
     ranked = retriever.search(question, k=5)  # type: ignore[attr-defined]
     assert without[0].file == "fund-now.txt"  # the topic alone points at the other article
     assert ranked[0].file == "fund-2019.txt"
+
+
+def test_a_when_question_prefers_the_passage_that_gives_the_day(retriever: object) -> None:
+    from dataclasses import replace
+
+    question = "When will the Millbrook lantern parade return?"
+    config = retriever.config  # type: ignore[attr-defined]
+    ranked = {}
+    try:
+        for weight in (0.0, 0.5):
+            # Both passages hold a date; only a bonus graded by precision can part them.
+            retriever.config = replace(config, answer_type_weight=weight)  # type: ignore[attr-defined]
+            ranked[weight] = retriever.search(question, k=5)  # type: ignore[attr-defined]
+    finally:
+        retriever.config = config  # type: ignore[attr-defined]
+    assert ranked[0.0][0].file == "lantern-vague.txt"  # closer in words; it gives only the year
+    assert ranked[0.5][0].file == "lantern-date.txt"
+
+
+def test_answer_strength_grades_how_precise_a_date_is() -> None:
+    from index.answer_types import answer_strength
+
+    question = "When was the bridge reopened?"
+    grades = [
+        answer_strength(text, question, "date")
+        for text in (
+            "It reopened on March 3, 2024.",
+            "It reopened on 3 March 2024.",
+            "It reopened on March 3.",
+            "It reopened in 2024.",
+            "It reopened after repairs.",
+        )
+    ]
+    assert grades == [1.0, 1.0, 0.5, 0.25, 0.0]
+    # A date the question already gives is no answer to it.
+    assert answer_strength("Opened March 3, 2024.", "What opened on March 3, 2024?", "date") < 1
+
+
+def test_a_chunk_found_only_by_keywords_is_scored_by_its_real_similarity(
+    retriever: object, embedder: object
+) -> None:
+    from index.retrieval import rank
+
+    question = "What did Millbrook say of its school fund, its festivals and the harbour bridge?"
+    catalog = retriever.catalog  # type: ignore[attr-defined]
+    config = retriever.config  # type: ignore[attr-defined]
+    lexical = catalog.bm25_scores(question)
+    similarity = catalog.vectors @ embedder.embed([question])[0]  # type: ignore[attr-defined]
+    # Only the nearest chunk comes from the dense side; every other passage is BM25's alone.
+    nearest = int(np.argmax(similarity))
+    dense = {nearest: float(similarity[nearest])}
+    passages = rank(
+        catalog, question, lexical, dense, as_of=None, k=10, config=config, similarity=similarity
+    )
+    positions = [catalog.position[p.chunk.id] for p in passages]
+    assert len(set(positions) - {nearest}) >= 2
+    for p, i in zip(passages, positions, strict=True):
+        assert p.dense == pytest.approx(float(similarity[i]), abs=1e-4)
+    # Without the similarities, those passages know nothing of their distance.
+    blind = rank(catalog, question, lexical, dense, as_of=None, k=10, config=config)
+    assert {p.dense for p in blind if catalog.position[p.chunk.id] != nearest} == {0.0}
 
 
 def test_search_command_json_gives_offsets_into_the_file(indexed: tuple[Path, Path]) -> None:
