@@ -230,7 +230,7 @@ def _fuse(
         fused[i] = cfg.lexical_weight * float(lexical[i]) / top_lex
     for i in dense_order if cfg.dense_weight else ():
         fused[i] = fused.get(i, 0.0) + cfg.dense_weight * (dense[i] - lo) / span
-    if similarity is not None and dense_order and cfg.dense_weight:
+    if similarity is not None and dense_order and cfg.dense_weight and cfg.lexical_weight:
         for i in lex_order:
             if i not in dense:
                 fused[i] += cfg.dense_weight * (float(similarity[i]) - lo) / span

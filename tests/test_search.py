@@ -173,6 +173,8 @@ def test_answer_strength_grades_how_precise_a_date_is() -> None:
 def test_a_chunk_found_only_by_keywords_is_scored_by_its_real_similarity(
     retriever: object, embedder: object
 ) -> None:
+    from dataclasses import replace
+
     from index.retrieval import rank
 
     question = "What did Millbrook say of its school fund, its festivals and the harbour bridge?"
@@ -190,6 +192,19 @@ def test_a_chunk_found_only_by_keywords_is_scored_by_its_real_similarity(
     assert len(set(positions) - {nearest}) >= 2
     for p, i in zip(passages, positions, strict=True):
         assert p.dense == pytest.approx(float(similarity[i]), abs=1e-4)
+    # Dense only: BM25's candidates stay out, similarity or not.
+    dense_only = replace(config, lexical_weight=0.0)
+    alone = rank(
+        catalog,
+        question,
+        lexical,
+        dense,
+        as_of=None,
+        k=10,
+        config=dense_only,
+        similarity=similarity,
+    )
+    assert [catalog.position[p.chunk.id] for p in alone] == [nearest]
     # Without the similarities, those passages know nothing of their distance.
     blind = rank(catalog, question, lexical, dense, as_of=None, k=10, config=config)
     assert {p.dense for p in blind if catalog.position[p.chunk.id] != nearest} == {0.0}
