@@ -100,3 +100,37 @@ def test_ask_on_an_empty_index_says_how_to_build_it(tmp_path: Path) -> None:
     done = run_newsbot("ask", "Who met?", data_dir=tmp_path / "empty")
     assert done.returncode == 1
     assert "newsbot index" in done.stderr
+
+
+def test_only_the_likeliest_sentences_are_embedded(seeded_data_dir: Path, embedder: object) -> None:
+    from dataclasses import replace
+
+    from bot.extractive import ExtractiveAnswerer, ExtractiveConfig
+    from bot.factory import build_retriever
+    from bot.settings import Settings
+
+    class Counting:
+        """The real model, counting what it is asked to embed."""
+
+        def __init__(self, inner: object) -> None:
+            self.inner, self.texts = inner, 0
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(self.inner, name)
+
+        def embed(self, texts: list[str]) -> object:
+            self.texts += len(texts)
+            return self.inner.embed(texts)  # type: ignore[attr-defined]
+
+    question = "How many Malaysian officers train in the US each year?"
+    retriever = build_retriever(Settings(data_dir=seeded_data_dir), embedder)  # type: ignore[arg-type]
+    passages = retriever.search(question, k=6)
+    counting = Counting(embedder)
+    answerer = ExtractiveAnswerer(counting, ExtractiveConfig(max_embedded=0))  # type: ignore[arg-type]
+    every = answerer.rank_sentences(question, passages)
+    assert counting.texts == 1 + len(every) > 6
+    answerer.config = replace(answerer.config, max_embedded=5)
+    counting.texts = 0
+    answer = answerer.answer(question, passages)
+    assert counting.texts == 6
+    assert "300" in answer.citations[0].quote

@@ -270,7 +270,9 @@ def test_long_answer_is_split_at_sentences_with_the_footer_whole(
     verbose.top_k = 10
     verbose.extractive = ExtractiveAnswerer(
         service.retriever.embedder,
-        ExtractiveConfig(max_sentences=35, min_score=-10, min_dense=-10, keep_ratio=0.0),
+        ExtractiveConfig(
+            max_sentences=35, min_score=-10, min_dense=-10, keep_ratio=0.0, max_embedded=0
+        ),
     )
     standin = start_bot(bot_service=verbose)
     standin.push_message(7, LOGBOOK_QUESTION)
