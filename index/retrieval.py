@@ -136,13 +136,14 @@ class Retriever:
         terms = search_terms(question) if cfg.clean_query else question
         lexical = catalog.bm25_scores(terms)
         query_vector = self.embedder.embed([question])[0]
+        similarity: npt.NDArray[np.float32] | None = None
         if catalog.vectors is None:  # the collection didn't give its vectors: ask Chroma
             where = {"day": {"$lte": as_of.toordinal()}} if as_of is not None else None
             hits = self.store.query(query_vector.tolist(), cfg.candidates, where)
             dense = {catalog.position[c]: s for c, s in hits if c in catalog.position}
-            return rank(catalog, question, lexical, dense, as_of=as_of, k=k, config=cfg)
-        similarity = catalog.vectors @ query_vector
-        dense = _nearest(catalog, similarity, as_of, cfg.candidates)
+        else:
+            similarity = catalog.vectors @ query_vector
+            dense = _nearest(catalog, similarity, as_of, cfg.candidates)
         return rank(
             catalog, question, lexical, dense, as_of=as_of, k=k, config=cfg, similarity=similarity
         )
@@ -152,11 +153,11 @@ def _nearest(
     catalog: ChunkCatalog, similarity: npt.NDArray[np.float32], as_of: date | None, n: int
 ) -> dict[int, float]:
     """Cosine similarity of the `n` nearest allowed chunks, by catalogue position."""
-    sims = similarity
     if as_of is not None:
-        sims = np.where((catalog.days == 0) | (catalog.days <= as_of.toordinal()), sims, -2.0)
-    top = np.argpartition(-sims, n)[:n] if len(sims) > n else np.arange(len(sims))
-    return {int(i): float(sims[i]) for i in top if sims[i] > -2.0}
+        allowed = (catalog.days == 0) | (catalog.days <= as_of.toordinal())
+        similarity = np.where(allowed, similarity, -2.0)
+    top = np.argpartition(-similarity, n)[:n] if len(similarity) > n else np.arange(len(similarity))
+    return {int(i): float(similarity[i]) for i in top if similarity[i] > -2.0}
 
 
 def rank(
