@@ -13,8 +13,24 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e .
 	touch $@
 
-$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e ".[dev,llm-server]"
+# llama.cpp for the test server is compiled here, for any x86-64 with AVX2 rather than for this CPU:
+# its AVX-512 and AMX code paths crash on some hosts (ggml-org/llama.cpp#20824), and the next machine
+# may have a CPU this one lacks. The flags are part of the stamp's name, so changing them rebuilds;
+# --no-cache-dir because pip's wheel cache keys on the version alone and would return an old build.
+LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_CPU_ALL_VARIANTS=OFF -DGGML_AVX=ON -DGGML_AVX2=ON \
+	-DGGML_FMA=ON -DGGML_F16C=ON -DGGML_AVX_VNNI=OFF -DGGML_AVX512=OFF -DGGML_AVX512_VBMI=OFF \
+	-DGGML_AVX512_VNNI=OFF -DGGML_AVX512_BF16=OFF -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF \
+	-DGGML_AMX_BF16=OFF -DLLAVA_BUILD=OFF
+LLAMA_STAMP := $(VENV)/.llama-$(shell printf '%s' '$(LLAMA_CMAKE_ARGS)' | cksum | cut -d' ' -f1)
+
+$(LLAMA_STAMP): | $(BIN)/python
+	rm -f $(VENV)/.llama-*
+	$(BIN)/pip uninstall --quiet --yes llama-cpp-python
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml $(LLAMA_STAMP) | $(BIN)/python
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/pip install --quiet --no-cache-dir \
+		--no-binary llama-cpp-python -e ".[dev,llm-server]"
 	touch $(VENV)/.installed $@
 
 install: $(VENV)/.installed

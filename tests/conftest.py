@@ -6,7 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 
 import pytest
@@ -97,6 +97,9 @@ def run_newsbot(
     )
 
 
+_llm: list[LlamaServer] = []  # the session's llama.cpp server, once started
+
+
 @pytest.fixture(scope="session")
 def llm_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LlamaServer]:
     """The real llama.cpp server with SmolLM2, started once and killed at the end of the session."""
@@ -106,5 +109,42 @@ def llm_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LlamaServer
     assert model is not None
     server = LlamaServer(model, tmp_path_factory.mktemp("llm") / "server.log")
     server.start()
+    _llm.append(server)
     yield server
     server.stop()
+
+
+@pytest.fixture(autouse=True)
+def _llm_server_up(request: pytest.FixtureRequest) -> None:
+    """A test that needs the model server fails at once, in one line, if it died earlier."""
+    if "llm_server" not in request.fixturenames:
+        return
+    server: LlamaServer = request.getfixturevalue("llm_server")
+    if (death := server.death()) is not None:
+        during = f" during {server.died_during}" if server.died_during else ""
+        pytest.fail(f"the llama.cpp server is down: it {death}{during}", pytrace=False)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """The test during which the model server died says so, with the end of the server's log,
+    rather than a bare "connection refused"."""
+    report: pytest.TestReport = yield
+    server = _llm[0] if _llm else None
+    if (
+        report.when == "call"
+        and report.failed
+        and server is not None
+        and server.died_during is None
+        and (death := server.death()) is not None
+    ):
+        server.died_during = item.nodeid
+        crash = getattr(report.longrepr, "reprcrash", None)
+        ended = crash.message if crash else str(report.longrepr).strip()
+        report.longrepr = (
+            f"llama.cpp server {death} during this test; the last lines of its log:\n"
+            f"{server.log_tail()}\n\n(the test itself ended with: {ended.splitlines()[0][:300]})"
+        )
+    return report

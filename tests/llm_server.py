@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -58,6 +59,8 @@ class LlamaServer:
         self.threads = threads
         self.n_ctx = n_ctx
         self._process: subprocess.Popen[bytes] | None = None
+        # The test during which the server died, once a failure has reported it.
+        self.died_during: str | None = None
 
     @property
     def base_url(self) -> str:
@@ -90,8 +93,8 @@ class LlamaServer:
             )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if self._process.poll() is not None:
-                raise RuntimeError(f"llama.cpp server exited: {self.log_tail()}")
+            if (death := self.death()) is not None:
+                raise RuntimeError(f"llama.cpp server {death} on start:\n{self.log_tail()}")
             try:
                 with urllib.request.urlopen(f"{self.base_url}/models", timeout=2) as response:
                     if response.status == 200:
@@ -99,7 +102,17 @@ class LlamaServer:
             except OSError:
                 time.sleep(0.5)
         self.stop()
-        raise RuntimeError(f"llama.cpp server not ready after {timeout:.0f}s: {self.log_tail()}")
+        raise RuntimeError(f"llama.cpp server not ready after {timeout:.0f}s:\n{self.log_tail()}")
+
+    def death(self) -> str | None:
+        """Why the server is gone, if it died ("exited (signal SIGSEGV)"); None while it runs."""
+        if self._process is None or (code := self._process.poll()) is None:
+            return None
+        if code < 0:
+            with contextlib.suppress(ValueError):
+                return f"exited (signal {signal.Signals(-code).name})"
+            return f"exited (signal {-code})"
+        return f"exited with status {code}"
 
     def stop(self) -> None:
         if self._process is None:
@@ -112,11 +125,20 @@ class LlamaServer:
             self._process.wait()
         self._process = None
 
-    def log_tail(self) -> str:
+    def log_tail(self, lines: int = 15) -> str:
         try:
-            return self.log_file.read_text(errors="replace")[-2000:]
+            text = self.log_file.read_text(errors="replace")
         except OSError:
             return "(no log)"
+        return "\n".join(line[:300] for line in text.splitlines()[-lines:])
+
+    def cpu_features(self) -> str:
+        """The CPU features llama.cpp was built with, from its start-up log ("AVX2 = 1 | ...")."""
+        try:
+            text = self.log_file.read_text(errors="replace")
+        except OSError:
+            return ""
+        return next((line for line in text.splitlines() if "AVX" in line or "SSE3" in line), "")
 
 
 class CannedServer:

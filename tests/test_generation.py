@@ -93,6 +93,17 @@ def test_checker_on_real_model_output(llm_settings: Settings, embedder) -> None:
 
 
 @needs_llm
+def test_the_model_server_is_built_for_any_x86_64_cpu(llm_server: LlamaServer) -> None:
+    """Not for this machine's CPU: llama.cpp's AVX-512 and AMX code crashes on some hosts that
+    report them (ggml-org/llama.cpp#20824), and the next machine may have a CPU this one lacks."""
+    features = llm_server.cpu_features()
+    if "AVX" not in features:
+        pytest.skip(f"not an x86-64 build: {features or 'no CPU feature line in the log'}")
+    assert "AVX2 = 1" in features
+    assert not re.search(r"\b(AVX512\w*|AMX\w*|AVX_VNNI) = 1", features), features
+
+
+@needs_llm
 def test_answer_through_the_service(llm_settings: Settings) -> None:
     answer = build_service(llm_settings).answer("How many Malaysian officials train in the US?")
     assert answer.verified is not None
