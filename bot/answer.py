@@ -9,6 +9,8 @@ if TYPE_CHECKING:
     from index.lexical import ChunkRecord
 
 Mode = Literal["extractive", "generated"]
+# An answer that has a short answer leads with it: "Pete Hegseth: “The U.S. Secretary...” [1]".
+SHORT_ANSWER_SEP = ": "
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,19 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class ShortAnswer:
+    """The fact asked for, as it stands in citation `n`: its file's text between `start` and `end`.
+
+    It is always a span of that citation's quote, never text of newsbot's own.
+    """
+
+    text: str
+    n: int
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
 class Verification:
     sentences: int
     supported: int
@@ -65,6 +80,19 @@ class Source:
     file: str
     title: str
     date: str | None
+
+    @property
+    def headline(self) -> str:
+        """The title cut to about a line, at a word, without closing punctuation."""
+        return shorten(self.title, 80)
+
+
+def shorten(text: str, limit: int) -> str:
+    """`text` without closing punctuation, cut at a word with "…" when longer than `limit`."""
+    text = text.strip().rstrip(".!?:;,")
+    if len(text) <= limit:
+        return text
+    return text[:limit].rsplit(" ", 1)[0].rstrip(".!?:;,") + "…"
 
 
 @dataclass(frozen=True)
@@ -87,6 +115,9 @@ class Answer:
     standalone_question: str | None = None
     closest: tuple[Source, ...] = ()
     notice: str | None = None  # e.g. the model was down and this is the extractive answer
+    short_answer: ShortAnswer | None = None
+    # Why a refusal: the question's key terms that no retrieved passage states.
+    missing: tuple[str, ...] = ()
     passages: tuple[Any, ...] = field(default=(), compare=False, repr=False)
 
     def to_json(self) -> dict[str, Any]:
@@ -95,12 +126,19 @@ class Answer:
             "answer": self.text,
             "refused": self.refused,
             "mode": self.mode,
+            "short_answer": self.short_answer.text if self.short_answer else None,
             "citations": [
                 {k: v for k, v in asdict(c).items() if k != "also_in"}
                 | {"also_in": list(c.also_in)}
                 for c in self.citations
             ],
         }
+        if self.short_answer is not None:
+            data["short_answer_at"] = {
+                k: v for k, v in asdict(self.short_answer).items() if k != "text"
+            }
+        if self.missing:
+            data["missing"] = list(self.missing)
         if self.verified is not None:
             data["verified"] = asdict(self.verified)
         if self.standalone_question and self.standalone_question != self.question:
@@ -112,6 +150,7 @@ class Answer:
         return data
 
     @property
-    def dates(self) -> list[str]:
-        """The publication dates of the articles the answer rests on, oldest first."""
-        return sorted({c.date for c in self.citations if c.date})
+    def rest(self) -> str:
+        """The text after its leading short answer, for front ends that show that one in bold."""
+        lead = f"{self.short_answer.text}{SHORT_ANSWER_SEP}" if self.short_answer else ""
+        return self.text[len(lead) :] if lead and self.text.startswith(lead) else self.text

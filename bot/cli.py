@@ -265,8 +265,15 @@ def search_command(question: str, as_json: bool, k: int, as_of: str | None) -> N
 @click.option(
     "--as-of-field", default=None, help="Ask each question as of the date in this JSON field."
 )
+@click.option(
+    "--without-evidence",
+    is_flag=True,
+    help="Leave each question's evidence files out of retrieval: the right answer is a refusal.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as one JSON object.")
-def eval_command(queries: Path, articles: Path, as_of_field: str | None, as_json: bool) -> None:
+def eval_command(
+    queries: Path, articles: Path, as_of_field: str | None, without_evidence: bool, as_json: bool
+) -> None:
     """Score retrieval and answers on QUERIES (JSONL: question, evidence_files, answer)."""
     with user_errors():
         from bot.evaluation import eval_settings, evaluate, load_queries
@@ -281,7 +288,9 @@ def eval_command(queries: Path, articles: Path, as_of_field: str | None, as_json
             click.echo(summary.line(), err=True)
         service = build_service(settings)
         with progress_bar("Evaluating") as progress:
-            report = evaluate(service, questions, progress=progress)
+            report = evaluate(
+                service, questions, progress=progress, without_evidence=without_evidence
+            )
         if as_json:
             click.echo(json.dumps(report.to_json(), indent=2))
         else:

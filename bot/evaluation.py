@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import statistics
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -48,6 +49,7 @@ class QueryResult:
     answer: str
     cited: tuple[str, ...]  # files the answer cites (with the copies it cites "also in")
     refused: bool
+    short_answer: str | None = None
 
 
 @dataclass
@@ -59,6 +61,10 @@ class EvalReport:
     answer_match: float
     refusal_rate: float
     unknown_citations: int  # citations of files that are not in the index: must be 0
+    # The short answer equals a gold answer after normalising (no short answer: a miss).
+    short_answer_match: float = 0.0
+    short_answer_rate: float = 0.0  # how often there is a short answer at all
+    median_answer_chars: float = 0.0  # over the answers that are not refusals
     mode: str = "open question"
     results: list[QueryResult] = field(default_factory=list, repr=False)
 
@@ -70,7 +76,10 @@ class EvalReport:
             "mrr@10": round(self.mrr10, 4),
             "citation_accuracy": round(self.citation_accuracy, 4),
             "answer_match": round(self.answer_match, 4),
+            "short_answer_match": round(self.short_answer_match, 4),
+            "short_answer_rate": round(self.short_answer_rate, 4),
             "refusal_rate": round(self.refusal_rate, 4),
+            "median_answer_chars": self.median_answer_chars,
             "unknown_citations": self.unknown_citations,
         }
 
@@ -81,7 +90,10 @@ class EvalReport:
             f"retrieval            {hits}  MRR@10 {self.mrr10:.3f}",
             f"citation accuracy    {self.citation_accuracy:.3f}",
             f"answer match         {self.answer_match:.3f}",
+            f"short answer         exact {self.short_answer_match:.3f}  "
+            f"given {self.short_answer_rate:.3f}",
             f"refusal rate         {self.refusal_rate:.3f}",
+            f"median answer        {self.median_answer_chars:.0f} characters",
             f"unknown citations    {self.unknown_citations}",
         ]
 
@@ -137,16 +149,27 @@ def cited_files(answer: Answer) -> tuple[str, ...]:
     return distinct_files(f for c in answer.citations for f in (c.file, *c.also_in))
 
 
-def run_query(service: NewsService, query: EvalQuery) -> QueryResult:
-    passages = service.search(query.question, k=RANKED_PASSAGES, as_of=query.as_of)
-    answer = service.answer(query.question, as_of=query.as_of)
+def run_query(
+    service: NewsService, query: EvalQuery, *, without_evidence: bool = False
+) -> QueryResult:
+    """Ask one question; `without_evidence` leaves its evidence files out, as if not indexed."""
+    exclude = query.evidence if without_evidence else frozenset()
+    passages = service.search(query.question, k=RANKED_PASSAGES, as_of=query.as_of, exclude=exclude)
+    answer = service.answer(query.question, as_of=query.as_of, exclude=exclude)
     return QueryResult(
         query=query,
         ranked_files=distinct_files(p.file for p in passages),
         answer=answer.text,
         cited=cited_files(answer),
         refused=answer.refused,
+        short_answer=answer.short_answer.text if answer.short_answer else None,
     )
+
+
+def matches(gold: Iterable[str], text: str) -> bool:
+    """Whether a gold answer occurs in `text`, both normalised."""
+    text = normalise(text)
+    return any(normalise(a) and normalise(a) in text for a in gold)
 
 
 def score(results: Sequence[QueryResult], indexed_files: set[str]) -> EvalReport:
@@ -155,7 +178,8 @@ def score(results: Sequence[QueryResult], indexed_files: set[str]) -> EvalReport
     if not n:
         raise ConfigError("no questions to score")
     hit = {k: 0.0 for k in HIT_KS}
-    mrr = cited_ok = matched = refused = unknown = 0.0
+    mrr = cited_ok = matched = refused = unknown = short_exact = short_given = 0.0
+    lengths: list[int] = []
     for r in results:
         gold = r.query.evidence
         first = next((i for i, f in enumerate(r.ranked_files[:10], start=1) if f in gold), None)
@@ -164,9 +188,14 @@ def score(results: Sequence[QueryResult], indexed_files: set[str]) -> EvalReport
         mrr += 1.0 / first if first else 0.0
         cited_ok += any(f in gold for f in r.cited)
         unknown += sum(f not in indexed_files for f in r.cited)
-        text = normalise(r.answer)
-        matched += any(normalise(a) and normalise(a) in text for a in r.query.answers)
+        matched += matches(r.query.answers, r.answer)
         refused += r.refused
+        if not r.refused:
+            lengths.append(len(r.answer))
+        if r.short_answer is not None:
+            short_given += 1
+            short = normalise(r.short_answer)
+            short_exact += any(short == normalise(a) for a in r.query.answers)
     return EvalReport(
         n=n,
         hit={k: v / n for k, v in hit.items()},
@@ -175,21 +204,32 @@ def score(results: Sequence[QueryResult], indexed_files: set[str]) -> EvalReport
         answer_match=matched / n,
         refusal_rate=refused / n,
         unknown_citations=int(unknown),
+        short_answer_match=short_exact / n,
+        short_answer_rate=short_given / n,
+        median_answer_chars=statistics.median(lengths) if lengths else 0.0,
         results=list(results),
     )
 
 
 def evaluate(
-    service: NewsService, queries: Sequence[EvalQuery], progress: Progress | None = None
+    service: NewsService,
+    queries: Sequence[EvalQuery],
+    progress: Progress | None = None,
+    *,
+    without_evidence: bool = False,
 ) -> EvalReport:
+    """Every question asked and scored; `without_evidence`: each without its evidence files,
+    where the right answer is a refusal."""
     indexed = {r.file for r in service.retriever.catalog.records}
     results = []
     for done, query in enumerate(queries, start=1):
-        results.append(run_query(service, query))
+        results.append(run_query(service, query, without_evidence=without_evidence))
         if progress:
             progress(done, len(queries))
     report = score(results, indexed)
     report.mode = f"open question, {service.answerer_name} answers"
+    if without_evidence:
+        report.mode += ", evidence files left out"
     return report
 
 

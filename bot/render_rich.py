@@ -9,11 +9,12 @@ from rich.padding import Padding
 from rich.panel import Panel
 from rich.text import Text
 
-from bot.answer import Answer, Citation
+from bot.answer import SHORT_ANSWER_SEP, Answer, Citation
 from bot.render import Excerpt, excerpt_of, passage_of
 
 MARKER = "bold cyan"
 QUOTE = "bold yellow"
+SHORT = "bold"
 CONTEXT = "dim"
 _MARKERS = re.compile(r"\[\d+\]")
 
@@ -40,7 +41,14 @@ def answer_view(answer: Answer) -> RenderableType:
                     line.append(f" ({s.date})", style=CONTEXT)
                 parts.append(line)
         return Group(*parts)
-    parts.append(answer_text(answer.text))
+    if answer.short_answer is not None:
+        parts.append(
+            Text(answer.short_answer.text, style=SHORT)
+            .append(SHORT_ANSWER_SEP)
+            .append_text(answer_text(answer.rest))
+        )
+    else:
+        parts.append(answer_text(answer.text))
     if answer.verified is not None:
         v = answer.verified
         parts.append(
@@ -54,9 +62,14 @@ def answer_view(answer: Answer) -> RenderableType:
 def sources_view(answer: Answer) -> RenderableType:
     """Each citation: its file, title and date, and the quote marked within its sentence."""
     rows: list[RenderableType] = [Text("Sources", style="bold underline")]
+    short = answer.short_answer
     for c in answer.citations:
         rows.append(citation_line(c))
-        rows.append(Padding(excerpt_text(excerpt_of(answer, c)), (0, 0, 0, 4)))
+        excerpt = excerpt_text(excerpt_of(answer, c))
+        if short is not None and short.n == c.n:
+            # The fact asked for, marked inside its quote.
+            excerpt.highlight_words([short.text], SHORT + " underline")
+        rows.append(Padding(excerpt, (0, 0, 0, 4)))
         if c.also_in:
             rows.append(Padding(Text(f"also in: {', '.join(c.also_in)}", CONTEXT), (0, 0, 0, 4)))
     return Group(*rows)

@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from bot.answer import Answer, Turn
+from bot.answerability import Coverage, CoverageConfig, coverage
 from bot.errors import ModelError, QuestionError
-from bot.extractive import ExtractiveAnswerer
+from bot.extractive import ExtractiveAnswerer, refusal
 from index.retrieval import Passage, Retriever
 
 if TYPE_CHECKING:
@@ -30,12 +31,20 @@ _FOLLOW_UP = re.compile(
 )
 
 
+# Markup pasted with a question: HTML tags, a Markdown link's address, emphasis and code marks.
+_MARKUP = re.compile(
+    r"</?[A-Za-z][^<>]{0,200}>|\]\((?:https?://)?[^()\s]*\)|https?://\S+|`+|[\[\]]"
+    r"|(?<!\w)[*_]{1,3}(?=\w)|(?<=\w)[*_]{1,3}(?!\w)"
+)
+
+
 def clean_question(question: str) -> str:
-    """The question without control characters and surplus whitespace; QuestionError if empty."""
+    """The question without control characters, markup and surplus whitespace; QuestionError if
+    nothing is left."""
     text = "".join(
         " " if unicodedata.category(ch)[0] == "C" and ch not in "\n\t" else ch for ch in question
     )
-    text = " ".join(text.split())
+    text = " ".join(_MARKUP.sub(" ", text).split())
     if not any(ch.isalnum() for ch in text):
         raise QuestionError("Please ask a question in words, for example: who met at the summit?")
     return text[:MAX_QUESTION_CHARS]
@@ -64,6 +73,7 @@ class NewsService:
         top_k: int = 6,
         history_turns: int = 6,
         generator: GeneratedAnswerer | None = None,
+        coverage: CoverageConfig | None = None,
     ) -> None:
         self.retriever = retriever
         self.extractive = extractive
@@ -71,11 +81,19 @@ class NewsService:
         self.generator = generator
         self.top_k = top_k
         self.history_turns = history_turns
+        self.coverage_config = coverage or CoverageConfig()
 
     def search(
-        self, question: str, *, k: int | None = None, as_of: date | None = None
+        self,
+        question: str,
+        *,
+        k: int | None = None,
+        as_of: date | None = None,
+        exclude: Collection[str] = (),
     ) -> list[Passage]:
-        return self.retriever.search(clean_question(question), k=k or self.top_k, as_of=as_of)
+        return self.retriever.search(
+            clean_question(question), k=k or self.top_k, as_of=as_of, exclude=exclude
+        )
 
     def answer(
         self,
@@ -84,17 +102,27 @@ class NewsService:
         *,
         as_of: date | None = None,
         k: int | None = None,
+        exclude: Collection[str] = (),
     ) -> Answer:
+        """The answer to `question`, asked after `history`, from the articles as of `as_of`.
+
+        `exclude` leaves files out of retrieval, as if they were not indexed (for evaluation).
+        """
         question = clean_question(question)
         if self.generator is not None:
-            *_, final = self._generate(question, history, as_of=as_of, k=k, stream=False)
+            *_, final = self._generate(
+                question, history, as_of=as_of, k=k, exclude=exclude, stream=False
+            )
             assert isinstance(final, Answer)
             return final
         standalone = self.standalone_question(question, history)
-        passages = self.retriever.search(standalone, k=k or self.top_k, as_of=as_of)
-        return self.extractive.answer(
-            question, passages, search_text=standalone if standalone != question else None
+        passages = self.retriever.search(
+            standalone, k=k or self.top_k, as_of=as_of, exclude=exclude
         )
+        search_text = standalone if standalone != question else None
+        if not (covered := self.coverage(standalone, passages)).covered:
+            return refusal(question, passages, standalone=search_text, missing=covered.missing)
+        return self.extractive.answer(question, passages, search_text=search_text)
 
     def stream(
         self,
@@ -130,6 +158,7 @@ class NewsService:
         as_of: date | None,
         k: int | None,
         stream: bool,
+        exclude: Collection[str] = (),
     ) -> Iterator[str | Answer]:
         assert self.generator is not None
         standalone = self.standalone_question(question, history)
@@ -139,13 +168,23 @@ class NewsService:
                 standalone = self.generator.standalone_question(question, history) or standalone
             except ModelError as exc:
                 failure = exc
-        passages = self.retriever.search(standalone, k=k or self.top_k, as_of=as_of)
+        passages = self.retriever.search(
+            standalone, k=k or self.top_k, as_of=as_of, exclude=exclude
+        )
         search_text = standalone if standalone != question else None
+        if not (covered := self.coverage(standalone, passages)).covered:
+            # The model is not asked (nor paid) for what the articles can't answer.
+            yield refusal(question, passages, standalone=search_text, missing=covered.missing)
+            return
         if failure is not None:
             # The model just failed after its retries: don't make the user wait through them twice.
             yield self.generator.model_down(question, passages, failure, standalone=search_text)
             return
         yield from self.generator.respond(question, passages, standalone=search_text, stream=stream)
+
+    def coverage(self, question: str, passages: Sequence[Passage]) -> Coverage:
+        """Whether `passages` can answer `question`, and what of it they leave out."""
+        return coverage(question, passages, self.retriever.catalog.idf, self.coverage_config)
 
     def stats(self) -> IndexStats:
         catalog = self.retriever.catalog

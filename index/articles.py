@@ -59,6 +59,10 @@ _DATE_PATTERNS = [
     re.compile(_MONTH + r"\s+(?P<day>\d{1,2})(?:st|nd|rd|th)?,?\s+(?P<year>\d{4})\b", re.I),
     re.compile(r"\b(?P<day>\d{1,2})(?:st|nd|rd|th)?\s+" + _MONTH + r",?\s+(?P<year>\d{4})\b", re.I),
 ]
+# A header line of an article file ("Published: 2022-06-03 | Source: ..."): about the piece, not news.
+HEADER_LINE = re.compile(r"^\s*(published|posted|updated|source)\b.*$", re.I | re.M)
+# A dateline opening a line ("Apr 13, 2017 ... "): when the piece appeared, not what it reports.
+DATELINE = re.compile(r"^\s*[A-Z][a-z]{2,8}\.? \d{1,2}, \d{4}\s*(\.\.\.|…|—|-)\s*", re.M)
 # A header line that states when the piece was published ("Published: 2022-06-03 | Source: ...").
 _DATED_HEADER = re.compile(r"^\s*(published|posted|updated|date|dated)\b", re.I)
 _HEADER_LINES = 8

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import math
 import os
 import shutil
 import uuid
@@ -55,6 +56,20 @@ def _bm25s() -> Any:
     return bm25s
 
 
+@cache
+def stopwords() -> frozenset[str]:
+    """English function words ("the", "many", "did"): they say nothing about what is asked."""
+    from bm25s.stopwords import STOPWORDS_EN_PLUS
+
+    return frozenset(STOPWORDS_EN_PLUS)
+
+
+def stem(words: Sequence[str]) -> list[str]:
+    """English stems of lowercase words, as BM25 indexes them."""
+    stems: list[str] = _stemmer().stemWords(list(words))
+    return stems
+
+
 def tokenize(texts: Sequence[str]) -> list[list[str]]:
     bm25s = _bm25s()
 
@@ -95,6 +110,22 @@ class ChunkCatalog:
             self._bm25.get_scores(tokens), dtype=np.float32
         )
         return scores
+
+    def document_frequency(self, terms: Sequence[str]) -> dict[str, int]:
+        """How many chunks hold each term (a token as `tokenize` makes it); 0 for one none has."""
+        if not self.records:
+            return dict.fromkeys(terms, 0)
+        vocab = self._bm25.vocab_dict
+        # BM25's sparse scores are stored a column per term: a column's length is its frequency.
+        indptr = self._bm25.scores["indptr"]
+        return {t: int(indptr[vocab[t] + 1] - indptr[vocab[t]]) if t in vocab else 0 for t in terms}
+
+    def idf(self, terms: Sequence[str]) -> dict[str, float]:
+        """BM25's inverse document frequency of each term: high for a rare one, highest for one no
+        chunk has."""
+        n = len(self.records)
+        df = self.document_frequency(terms)
+        return {t: math.log((n - df[t] + 0.5) / (df[t] + 0.5) + 1.0) for t in terms}
 
     @classmethod
     def build(cls, records: list[ChunkRecord]) -> ChunkCatalog:

@@ -11,15 +11,17 @@ ranking and travel together as `duplicates`.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
 
 from index.answer_types import answer_shape, answer_strength
+from index.articles import DATELINE, HEADER_LINE
 from index.embedding import Embedder
 from index.errors import EmptyIndex
 from index.lexical import ChunkCatalog, ChunkRecord
@@ -123,8 +125,18 @@ class Retriever:
             self._version = version
         return self._catalog
 
-    def search(self, question: str, *, k: int = 10, as_of: date | None = None) -> list[Passage]:
-        """The `k` best passages for `question`, best first; nothing published after `as_of`."""
+    def search(
+        self,
+        question: str,
+        *,
+        k: int = 10,
+        as_of: date | None = None,
+        exclude: Collection[str] = (),
+    ) -> list[Passage]:
+        """The `k` best passages for `question`, best first; nothing published after `as_of`.
+
+        Files in `exclude` are left out as if they were not indexed.
+        """
         catalog = self.catalog
         if not len(catalog):
             raise EmptyIndex(
@@ -137,24 +149,58 @@ class Retriever:
         lexical = catalog.bm25_scores(terms)
         query_vector = self.embedder.embed([question])[0]
         similarity: npt.NDArray[np.float32] | None = None
+        allowed = _allowed(catalog, as_of, exclude)
         if catalog.vectors is None:  # the collection didn't give its vectors: ask Chroma
-            where = {"day": {"$lte": as_of.toordinal()}} if as_of is not None else None
-            hits = self.store.query(query_vector.tolist(), cfg.candidates, where)
+            hits = self.store.query(query_vector.tolist(), cfg.candidates, _where(as_of, exclude))
             dense = {catalog.position[c]: s for c, s in hits if c in catalog.position}
         else:
             similarity = catalog.vectors @ query_vector
-            dense = _nearest(catalog, similarity, as_of, cfg.candidates)
+            dense = _nearest(similarity, allowed, cfg.candidates)
         return rank(
-            catalog, question, lexical, dense, as_of=as_of, k=k, config=cfg, similarity=similarity
+            catalog,
+            question,
+            lexical,
+            dense,
+            as_of=as_of,
+            k=k,
+            config=cfg,
+            similarity=similarity,
+            allowed=allowed,
         )
 
 
-def _nearest(
-    catalog: ChunkCatalog, similarity: npt.NDArray[np.float32], as_of: date | None, n: int
-) -> dict[int, float]:
-    """Cosine similarity of the `n` nearest allowed chunks, by catalogue position."""
+def _allowed(
+    catalog: ChunkCatalog, as_of: date | None, exclude: Collection[str]
+) -> npt.NDArray[np.bool_] | None:
+    """Which chunks a search may return: none published after `as_of`, none of `exclude`'s files.
+
+    Undated articles stay: nothing says they are from after the question. None: every chunk.
+    """
+    allowed: npt.NDArray[np.bool_] | None = None
     if as_of is not None:
         allowed = (catalog.days == 0) | (catalog.days <= as_of.toordinal())
+    if exclude:
+        kept = np.fromiter((r.file not in exclude for r in catalog.records), bool, len(catalog))
+        allowed = kept if allowed is None else allowed & kept
+    return allowed
+
+
+def _where(as_of: date | None, exclude: Collection[str]) -> dict[str, Any] | None:
+    clauses: list[dict[str, Any]] = []
+    if as_of is not None:
+        clauses.append({"day": {"$lte": as_of.toordinal()}})
+    if exclude:
+        clauses.append({"file": {"$nin": sorted(exclude)}})
+    if len(clauses) > 1:
+        return {"$and": clauses}
+    return clauses[0] if clauses else None
+
+
+def _nearest(
+    similarity: npt.NDArray[np.float32], allowed: npt.NDArray[np.bool_] | None, n: int
+) -> dict[int, float]:
+    """Cosine similarity of the `n` nearest allowed chunks, by catalogue position."""
+    if allowed is not None:
         similarity = np.where(allowed, similarity, -2.0)
     top = np.argpartition(-similarity, n)[:n] if len(similarity) > n else np.arange(len(similarity))
     return {int(i): float(similarity[i]) for i in top if similarity[i] > -2.0}
@@ -170,22 +216,21 @@ def rank(
     k: int,
     config: RetrievalConfig,
     similarity: npt.NDArray[np.float32] | None = None,
+    allowed: npt.NDArray[np.bool_] | None = None,
 ) -> list[Passage]:
     """Fuse the two retrievers' scores and order the passages by article, best first.
 
     `dense` holds the nearest chunks; `similarity`, when given, every chunk's cosine similarity,
-    so that a chunk found only by BM25 is scored by how close it really is.
+    so that a chunk found only by BM25 is scored by how close it really is. Only the chunks that
+    `allowed` marks are ranked (by default, none published after `as_of`).
     """
     cfg = config
     lexical = lexical.copy()
-    if as_of is not None:
-        # Undated articles stay: nothing says they are from after the question.
-        lexical[(catalog.days > as_of.toordinal()) & (catalog.days != 0)] = 0.0
-        dense = {
-            i: s
-            for i, s in dense.items()
-            if catalog.days[i] == 0 or catalog.days[i] <= as_of.toordinal()
-        }
+    if allowed is None and as_of is not None:
+        allowed = _allowed(catalog, as_of, ())
+    if allowed is not None:
+        lexical[~allowed] = 0.0
+        dense = {i: s for i, s in dense.items() if allowed[i]}
     top_lex = np.argsort(-lexical)[: cfg.candidates]
     lex_order = [int(i) for i in top_lex if lexical[i] > 0]
     dense_order = sorted(dense, key=lambda i: -dense[i])
@@ -282,15 +327,13 @@ def _add_answer_type(
 
 
 # The header lines and a leading dateline say when the piece appeared, which answers no question.
-_HEADER_LINE = re.compile(r"^\s*(published|posted|updated|source)\b.*$", re.I | re.M)
-_DATELINE = re.compile(r"^\s*[A-Z][a-z]{2,8}\.? \d{1,2}, \d{4}\s*(\.\.\.|…|—|-)\s*", re.M)
 
 
 def _body(record: ChunkRecord) -> str:
     text = record.text
     if record.title and text.startswith(record.title):
         text = text[len(record.title) :]
-    return _DATELINE.sub("", _HEADER_LINE.sub("", text))
+    return DATELINE.sub("", HEADER_LINE.sub("", text))
 
 
 def _by_file(

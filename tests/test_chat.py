@@ -193,3 +193,25 @@ def test_without_a_terminal_it_answers_line_by_line(data_dir: Path, tmp_path: Pa
 
     empty = run_newsbot("chat", data_dir=tmp_path / "empty", stdin="Who met?\n")
     assert empty.returncode == 1 and "newsbot index" in empty.stderr
+
+
+def test_the_chat_shows_the_short_answer_first_in_bold_and_marks_it_in_its_quote() -> None:
+    from rich.console import Console
+
+    from bot.answer import Answer, Citation, ShortAnswer
+    from bot.render_rich import SHORT, answer_view
+
+    quote = "Jane Holloway took 58 percent of the vote."
+    answer = Answer(
+        question="Who won?",
+        text=f"Jane Holloway: “{quote}” [1]",
+        citations=(Citation(1, "a.txt", "Vote", None, quote, 0, len(quote), 1.0),),
+        short_answer=ShortAnswer("Jane Holloway", 1, 0, 13),
+    )
+    console = Console(record=True, width=100, color_system="truecolor", force_terminal=True)
+    console.print(answer_view(answer))
+    plain = console.export_text(clear=False)
+    assert plain.startswith("Jane Holloway: “Jane Holloway took")
+    html = console.export_html(inline_styles=True)
+    assert html.count("font-weight: bold") >= 2 and "text-decoration: underline" in html
+    assert SHORT == "bold"

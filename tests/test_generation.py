@@ -259,8 +259,12 @@ def test_answer_with_nothing_supported_falls_back(seeded_settings) -> None:
 
 
 def test_model_refusal_is_a_refusal(seeded_settings) -> None:
+    # A question the articles cover, so the model is asked; it says the sources don't answer.
     with CannedServer(canned_completion("The sources don't answer that.")) as server:
-        answer = build_service(seeded_settings(server.base_url)).answer("Who won the World Cup?")
+        answer = build_service(seeded_settings(server.base_url)).answer(
+            "Which agreement was renewed?"
+        )
+        assert server.requests == 1
     assert answer.refused and answer.mode == "generated" and answer.citations == ()
     assert answer.closest
 

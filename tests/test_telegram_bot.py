@@ -271,7 +271,7 @@ def test_long_answer_is_split_at_sentences_with_the_footer_whole(
     verbose.extractive = ExtractiveAnswerer(
         service.retriever.embedder,
         ExtractiveConfig(
-            max_sentences=35, min_score=-10, min_dense=-10, keep_ratio=0.0, max_embedded=0
+            max_sentences=35, min_relevance=-10, min_dense=-10, keep_ratio=0.0, max_embedded=0
         ),
     )
     standin = start_bot(bot_service=verbose)

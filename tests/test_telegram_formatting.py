@@ -251,3 +251,18 @@ def test_id_lists_and_token_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TELEGRAM_ADMIN_USERS", "12,abc")
     with pytest.raises(ValueError, match="numeric ids"):
         Settings()
+
+
+def test_the_short_answer_leads_in_bold_and_article_text_stays_escaped() -> None:
+    from bot.answer import ShortAnswer
+
+    quote = "Jane <Holloway> & co took 58 percent of the vote."
+    answer = Answer(
+        question="Who won?",
+        text=f"Jane <Holloway> & co: “{quote}” [1]",
+        citations=(Citation(1, "a.txt", "Vote", None, quote, 10, 10 + len(quote), 1.0),),
+        short_answer=ShortAnswer("Jane <Holloway> & co", 1, 10, 30),
+    )
+    (message,) = answer_messages(answer)
+    assert message.startswith("<b>Jane &lt;Holloway&gt; &amp; co</b>: “Jane &lt;Holloway&gt;")
+    parse_telegram_html(message)

@@ -10,7 +10,7 @@ import html
 from collections.abc import Sequence
 from typing import Any
 
-from bot.answer import Answer, Citation
+from bot.answer import SHORT_ANSWER_SEP, Answer, Citation
 from bot.service import IndexStats
 from bot.telegram.splitting import MESSAGE_LIMIT, split_html
 
@@ -34,6 +34,8 @@ def source_line(c: Citation) -> str:
 def answer_parts(answer: Answer) -> tuple[str, str]:
     """The answer's body and its sources footer, as HTML."""
     body = escape(answer.text)
+    if answer.short_answer is not None:
+        body = f"<b>{escape(answer.short_answer.text)}</b>{SHORT_ANSWER_SEP}{escape(answer.rest)}"
     if answer.notice:
         body = f"<i>{escape(answer.notice)}</i>\n\n{body}"
     if answer.citations:

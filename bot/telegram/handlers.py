@@ -11,7 +11,7 @@ from typing import Any
 from telegram import Update
 from telegram.ext import ApplicationHandlerStop
 
-from bot.answer import Answer
+from bot.answer import Answer, shorten
 from bot.errors import NewsbotError
 from bot.service import IndexStats, NewsService
 from bot.telegram.access import Verdict
@@ -62,7 +62,7 @@ async def help_command(update: Update, context: Context) -> None:
     rt = runtime(context)
     user = update.effective_user
     stats, titles = await asyncio.to_thread(_overview, rt.service)
-    examples = [f"What happened: {_shorten(title)}?" for title in titles]
+    examples = [f"What happened: {shorten(title, 70)}?" for title in titles]
     html = help_html(
         stats,
         examples,
@@ -70,13 +70,6 @@ async def help_command(update: Update, context: Context) -> None:
         admin=rt.access.is_admin(user.id if user else None),
     )
     await _reply(update, context, html)
-
-
-def _shorten(title: str, limit: int = 70) -> str:
-    title = title.strip().rstrip(".!?:;,")
-    if len(title) <= limit:
-        return title
-    return title[:limit].rsplit(" ", 1)[0].rstrip(".!?:;,") + "…"
 
 
 def _overview(service: NewsService) -> tuple[IndexStats | None, list[str]]:

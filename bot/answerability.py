@@ -1,0 +1,93 @@
+"""Whether the retrieved passages can answer a question at all: the check before any answer.
+
+A question is covered when one passage states most of it in one place and means much the same.
+"Most of it" is the share of the question's terms found within two neighbouring sentences, each
+term weighted by how rare it is among the indexed chunks (a name or "F-35" counts for more than
+"said"), so that a passage on the right topic that lacks what the question is about does not
+pass. A question that is not covered is refused, naming the rare terms no passage states; neither
+the extractive answerer nor a model is asked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from index.lexical import stopwords, tokenize
+from index.retrieval import Passage, search_terms
+
+Idf = Callable[[Sequence[str]], dict[str, float]]
+# Words of how a question asks, not of what it asks about ("how many", "what did they say").
+_ASKING = frozenset({"many", "much", "say", "says", "said", "tell", "told"})
+
+
+@dataclass(frozen=True)
+class CoverageConfig:
+    # The share of the question's (rarity-weighted) terms that two neighbouring sentences of one
+    # passage must state; below `sure_share`, the nearest passage must also be this close in
+    # meaning (cosine similarity).
+    min_share: float = 0.30
+    sure_share: float = 0.6
+    min_dense: float = 0.50
+    window: int = 2
+    # Terms named when refusing, rarest first.
+    named: int = 3
+
+
+@dataclass(frozen=True)
+class Coverage:
+    share: float  # of the question's weighted terms, in the best window
+    dense: float  # the nearest passage's cosine similarity to the question
+    missing: tuple[
+        str, ...
+    ]  # the question's words (as written) that no passage states, rarest first
+    covered: bool
+
+
+def coverage(
+    question: str,
+    passages: Sequence[Passage],
+    idf: Idf,
+    config: CoverageConfig | None = None,
+) -> Coverage:
+    """How well the passages cover the question; `idf` weighs its terms by their rarity."""
+    cfg = config or CoverageConfig()
+    words = _words_by_term(search_terms(question))
+    weight = idf(list(words))
+    total = sum(weight.values())
+    dense = max((p.dense for p in passages), default=0.0)
+    if not total:
+        return Coverage(1.0, dense, (), covered=bool(passages))
+    stated: set[str] = set()
+    best = 0.0
+    for passage in passages:
+        chunk = passage.chunk
+        sentences = [
+            set(tokenize([chunk.text[a - chunk.start : b - chunk.start]])[0])
+            for a, b in chunk.sentences
+        ]
+        if chunk.title:
+            sentences.insert(0, set(tokenize([chunk.title])[0]))
+        stated.update(*sentences)
+        for i in range(len(sentences)):
+            window = set().union(*sentences[i : i + cfg.window])
+            best = max(best, sum(w for t, w in weight.items() if t in window) / total)
+    missing = sorted((t for t in weight if t not in stated), key=lambda t: -weight[t])
+    return Coverage(
+        share=best,
+        dense=dense,
+        missing=tuple(words[t] for t in missing[: cfg.named]),
+        covered=best >= cfg.min_share and (best >= cfg.sure_share or dense >= cfg.min_dense),
+    )
+
+
+def _words_by_term(text: str) -> dict[str, str]:
+    """Each search term of `text` (stemmed, as indexed) with the word it came from."""
+    words: dict[str, str] = {}
+    for word in text.split():
+        word = word.strip(".,;:!?\"“”‘’'()[]")
+        if word.casefold() in stopwords() or word.casefold() in _ASKING:
+            continue
+        for term in tokenize([word])[0]:
+            words.setdefault(term, word)
+    return words
