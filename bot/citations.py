@@ -59,9 +59,12 @@ class CheckConfig:
     max_window: int = 3  # consecutive sentences of a passage one citation may quote
     # Share of the claim's content words and facts found in the quote, as themselves ...
     min_coverage: float = 0.75
-    # ... or counting related words (WordNet), when the embedding model finds the two this close
+    # ... or counting related words (WordNet), when the embedding model finds the two this close;
     min_related: float = 0.75
     min_dense: float = 0.7
+    # ... less for a claim anchored by this many hard facts (numbers, dates, names), all found
+    min_related_anchored: float = 0.5
+    anchor_facts: int = 2
     max_dense_tries: int = 4  # embedding comparisons per source and sentence
     min_content_words: int = 2  # fewer than this is not a checkable statement
     # Try every source for a sentence that cites none, or cites one that doesn't support it.
@@ -224,8 +227,10 @@ class CitationChecker:
         close in meaning to the claim. Each run of sentences is tried once, by its tightest
         stretch, so that a long neighbour never stands in for the clause that says it."""
         cfg = self.config
+        anchored = len(claim.numbers) + len(claim.months) + len(claim.names) >= cfg.anchor_facts
+        floor = cfg.min_related_anchored if anchored else cfg.min_related
         near = sorted(
-            (e for e in candidates if e.near >= cfg.min_related),
+            (e for e in candidates if e.near >= floor),
             key=lambda e: (-e.near, len(e.clauses)),
         )
         tightest: dict[tuple[int, int], Evidence] = {}

@@ -166,7 +166,7 @@ class Clause:
     numbers: frozenset[str]
     months: frozenset[int]
     negation: bool
-    affirmed: frozenset[str]  # keys of its words outside a negation's scope (stopwords too)
+    affirmed: frozenset[str]  # keys of its words outside a negation's scope
     denied: frozenset[str]
     affirmed_phrases: frozenset[str]  # its runs of two and three words, "armed_forces"
     denied_phrases: frozenset[str]
@@ -295,7 +295,10 @@ def clauses_of(
         denied_words: list[str] = []
         words, negation = _polarity(piece)
         for word, is_denied in words:
-            (denied if is_denied else affirmed).update(_keys(word, lex))
+            # Function words stay out: WordNet relates "have" and "be" to half the language.
+            # Verbs of saying stay in: "stated" is a way to say "said".
+            if word.casefold() not in _function_words():
+                (denied if is_denied else affirmed).update(_keys(word, lex))
             (denied_words if is_denied else affirmed_words).append(word.casefold())
         out.append(
             Clause(
@@ -482,6 +485,12 @@ def _stemmer() -> Any:
 
 @cache
 def stopwords() -> frozenset[str]:
+    """Words no claim is checked on: function words, and words every news sentence has."""
+    return _function_words() | _EXTRA_STOPWORDS
+
+
+@cache
+def _function_words() -> frozenset[str]:
     from bm25s.stopwords import STOPWORDS_EN_PLUS
 
-    return frozenset(STOPWORDS_EN_PLUS) | _EXTRA_STOPWORDS
+    return frozenset(STOPWORDS_EN_PLUS)
