@@ -15,7 +15,6 @@ import argparse
 import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -24,11 +23,11 @@ sys.path.insert(0, str(ROOT))
 from bot.citations import CitationChecker  # noqa: E402
 from bot.factory import build_embedder, build_indexer, build_service  # noqa: E402
 from bot.lexicon import Lexicon, WordNet, wordnet_root  # noqa: E402
-from bot.prompts import answer_messages, source_views  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from tests.capable_answers import (  # noqa: E402
     QUESTIONS,
     ScriptedModel,
+    check_times,
     outcomes,
     table,
     write_articles,
@@ -59,15 +58,7 @@ def main() -> None:
                     print(f"- {verb} ({r.sentence.kind}): {r.sentence.text}")
 
             checker = CitationChecker(service.extractive.embedder, lex=Lexicon(WordNet(root)))
-            model = ScriptedModel()
-            times = []
-            for question in QUESTIONS:
-                sources = source_views(service.search(question.question))
-                for sentence in model.cited(answer_messages(question.question, sources)):
-                    started = time.perf_counter()
-                    checker.check(sentence, sources)
-                    times.append(time.perf_counter() - started)
-    times.sort()
+            times = sorted(check_times(checker, service))
     print(
         f"\nchecking one sentence: p50 {statistics.median(times) * 1000:.1f} ms, "
         f"p90 {times[int(len(times) * 0.9)] * 1000:.1f} ms ({len(times)} sentences, cold WordNet)"

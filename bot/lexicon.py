@@ -146,31 +146,24 @@ class Lexicon:
     def spelling_variants(self, word: str) -> frozenset[str]:
         """Other spellings of the same word: "defence"/"defense", "organise"/"organize".
 
-        Only a word that WordNet puts in one synset with `word` (the same meaning) and that differs
-        from it by at most two letters, so a different name or a synonym is never a variant.
+        Only a word that WordNet puts in one synset with `word` (the same meaning) and that is a
+        letter or two from it (`_one_spelling_apart`), so a different name or a synonym never is.
         """
-        return frozenset(w for w in self._synonyms(word) if _one_spelling_apart(word, w))
+        synonyms = {w.casefold() for _, _, synset in self._synsets(word) for w in synset.words}
+        return frozenset(w for w in synonyms - {word} if _one_spelling_apart(word, w))
 
     @cache  # noqa: B019
     def related(self, word: str) -> frozenset[str]:
         """Words that may say what `word` says: its synonyms in any sense, its derivations, and
         for a verb the verbs one step more or less specific. Lowercase, "_" between words."""
-        if self.wordnet is None:
-            return frozenset()
         out: set[str] = set()
-        for pos in _POS:
-            for base in self.wordnet.bases(word, pos):
-                for synset in self.wordnet.synsets(base, pos):
-                    lowered = [w.casefold() for w in synset.words]
-                    out.update(lowered)
-                    own = lowered.index(base) + 1 if base in lowered else 0
-                    for symbol, target_pos, offset, source, target in synset.pointers:
-                        if symbol == _DERIVATION and source == own:
-                            words = self.wordnet.synset(target_pos, offset).words
-                            out.add(words[target - 1].casefold())
-                        elif pos == "v" and symbol in _VERB_STEPS:
-                            words = self.wordnet.synset(target_pos, offset).words
-                            out.update(w.casefold() for w in words)
+        for pos, _, synset in self._synsets(word):
+            out.update(w.casefold() for w in synset.words)
+            if pos == "v":
+                for symbol, target_pos, offset, _, _ in synset.pointers:
+                    if symbol in _VERB_STEPS:
+                        out.update(w.casefold() for w in self._synset(target_pos, offset).words)
+        out.update(w.casefold() for w in self._pointed(word, (_DERIVATION,)))
         out.discard(word)
         return frozenset(out)
 
@@ -178,38 +171,17 @@ class Lexicon:
     def name_forms(self, name: str) -> frozenset[str]:
         """Other ways to write a name: another spelling ("Defense" for "Defence") and the proper
         noun or adjective WordNet derives it from or to ("Malaysia" for "Malaysian")."""
-        out = set(self.spelling_variants(name))
-        if self.wordnet is None:
-            return frozenset(out)
-        for pos in _POS:
-            for base in self.wordnet.bases(name, pos):
-                for synset in self.wordnet.synsets(base, pos):
-                    lowered = [w.casefold() for w in synset.words]
-                    own = lowered.index(base) + 1 if base in lowered else 0
-                    for symbol, target_pos, offset, source, target in synset.pointers:
-                        if symbol in (_PERTAINYM, _DERIVATION) and source == own:
-                            word = self.wordnet.synset(target_pos, offset).words[target - 1]
-                            if word[:1].isupper():
-                                out.add(word.casefold().replace("_", " "))
-        out.discard(name)
-        return frozenset(out)
+        proper = {
+            w.casefold().replace("_", " ")
+            for w in self._pointed(name, (_PERTAINYM, _DERIVATION))
+            if w[:1].isupper()
+        }
+        return frozenset((proper | self.spelling_variants(name)) - {name})
 
     @cache  # noqa: B019
     def antonyms(self, word: str) -> frozenset[str]:
         """The words WordNet gives as its opposites in some sense ("rise": "fall", "sink"...)."""
-        if self.wordnet is None:
-            return frozenset()
-        out: set[str] = set()
-        for pos in _POS:
-            for base in self.wordnet.bases(word, pos):
-                for synset in self.wordnet.synsets(base, pos):
-                    lowered = [w.casefold() for w in synset.words]
-                    own = lowered.index(base) + 1 if base in lowered else 0
-                    for symbol, target_pos, offset, source, target in synset.pointers:
-                        if symbol == _ANTONYM and source == own:
-                            words = self.wordnet.synset(target_pos, offset).words
-                            out.add(words[target - 1].casefold())
-        return frozenset(out)
+        return frozenset(w.casefold() for w in self._pointed(word, (_ANTONYM,)))
 
     @cache  # noqa: B019
     def is_collocation(self, words: str) -> bool:
@@ -226,16 +198,28 @@ class Lexicon:
             return False
         return any(self.wordnet.bases(word, p) for p in ("v", "a", "r"))
 
-    def _synonyms(self, word: str) -> set[str]:
+    def _synsets(self, word: str) -> Iterator[tuple[str, str, Synset]]:
+        """Each synset of each base form of `word`, in any part of speech: (pos, base, synset)."""
         if self.wordnet is None:
-            return set()
-        return {
-            w.casefold()
-            for pos in _POS
-            for base in self.wordnet.bases(word, pos)
-            for synset in self.wordnet.synsets(base, pos)
-            for w in synset.words
-        } - {word}
+            return
+        for pos in _POS:
+            for base in self.wordnet.bases(word, pos):
+                for synset in self.wordnet.synsets(base, pos):
+                    yield pos, base, synset
+
+    def _synset(self, pos: str, offset: int) -> Synset:
+        assert self.wordnet is not None
+        return self.wordnet.synset(pos, offset)
+
+    def _pointed(self, word: str, symbols: tuple[str, ...]) -> Iterator[str]:
+        """The words that the word's own pointers of these kinds lead to, as WordNet writes them
+        (a derivation or an antonym links two words, not two meanings)."""
+        for _, base, synset in self._synsets(word):
+            lowered = [w.casefold() for w in synset.words]
+            own = lowered.index(base) + 1 if base in lowered else 0
+            for symbol, target_pos, offset, source, target in synset.pointers:
+                if symbol in symbols and source == own:
+                    yield self._synset(target_pos, offset).words[target - 1]
 
 
 def _one_spelling_apart(a: str, b: str) -> bool:

