@@ -2,43 +2,46 @@
 
 For each sentence of the model's answer:
 - its markers are parsed (`[2]`, `[1, 3]`, `[1][3]`); a marker to a source that was not given is removed;
-- each cited source is searched for the shortest run of one to three consecutive sentences that
-  supports the claim: every number, date and name in the claim occurs in it, a negated claim finds a
-  negation there, and the claim's content words are covered (fully enough on their own, or less so
-  when the embedding model finds the two close in meaning);
+- each cited source is searched, clause by clause, for the stretch of one to three consecutive
+  sentences that supports the claim (`bot.claims`):
+  - the hard facts first, strictly: every number, date and name of the claim occurs in the stretch,
+    each number and date in a clause about something the claim talks about; a negated claim finds a
+    negation there, and nothing there denies (or says the opposite of) what the claim asserts;
+  - then the claim's content words: three in four of them must be there as themselves (an
+    inflection, a short month name, another spelling included), or, counting the words WordNet
+    relates to them, with the embedding model finding the clauses that say it close in meaning;
 - a sentence no cited source supports is tried against the other sources (the model cited the wrong
   one, or forgot to cite), and is **dropped** if none supports it. Dropping rather than marking keeps
   every sentence a user reads backed by a quote; the count of dropped sentences is kept in
   `Verification`.
 
-Every citation that survives carries the supporting run's exact text and its offsets in the file.
+Every citation that survives carries the supporting sentences' exact text and their offsets in the file.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import lru_cache
 from itertools import pairwise
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 
 from bot.answer import Citation, Verification
+from bot.claims import Claim, Clause, Evidence, clauses_of, match_clause
+from bot.lexicon import Lexicon, lexicon
 from bot.prompts import SourceView
-from index.articles import MONTHS
 from index.chunking import sentence_spans
 from index.embedding import Embedder
+
+__all__ = ["CheckConfig", "CheckResult", "CheckedSentence", "CitationChecker", "Support"]
 
 # One marker group: [3], [1, 2], [1-2], [Source 1], [1][2] is two groups.
 _MARKER = re.compile(r"\[\s*(?:sources?\s*)?(\d{1,3}(?:\s*(?:,|;|-|–|and)\s*\d{1,3})*)\s*\]", re.I)
 _AFTER_MARKER = re.compile(r"\][.!?]?[\"”’)]*(\s+)(?=[\"“‘(]?[A-Z])")
 _BULLET = re.compile(r"^\s*(?:[-*•]+|\d{1,2}[.)])\s+")
-_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
-_CAPITALISED = re.compile(r"\b[A-Z][\w'’.-]*")
-_NEGATION = re.compile(r"\b(not|no|never|neither|nor|none|without)\b|n['’]t\b", re.I)
 _REFUSAL = re.compile(
     r"\b(sources?|articles?|passages?|context|text|information)\b.{0,60}"
     r"\b(do(es)?n['’]?t|do(es)? not|did not|didn['’]t|cannot|can['’]t|fail to)\b.{0,40}"
@@ -49,78 +52,19 @@ _REFUSAL = re.compile(
     r"|\bunable to (find|answer|determine)\b",
     re.I,
 )
-_NUMBER_WORDS = {
-    word: str(i)
-    for i, word in enumerate(
-        [
-            "zero",
-            "one",
-            "two",
-            "three",
-            "four",
-            "five",
-            "six",
-            "seven",
-            "eight",
-            "nine",
-            "ten",
-            "eleven",
-            "twelve",
-            "thirteen",
-            "fourteen",
-            "fifteen",
-            "sixteen",
-            "seventeen",
-            "eighteen",
-            "nineteen",
-            "twenty",
-        ]
-    )
-} | {"thirty": "30", "forty": "40", "fifty": "50", "hundred": "100", "dozen": "12"}
-# Words that open a sentence in capitals without being a name.
-_OPENERS = {
-    "according",
-    "additionally",
-    "also",
-    "although",
-    "however",
-    "meanwhile",
-    "moreover",
-    "overall",
-    "furthermore",
-    "finally",
-    "instead",
-    "yes",
-    "indeed",
-    "answer",
-    "today",
-    "yesterday",
-    "last",
-    "next",
-    "earlier",
-    "later",
-    "in",
-    "on",
-}
-# Short and long forms of the names news text uses most (compared after `_plain`).
-_ALIASES = {
-    "us": ("united states", "america"),
-    "usa": ("united states", "us", "america"),
-    "uk": ("united kingdom", "britain"),
-    "un": ("united nations",),
-    "eu": ("european union",),
-    "american": ("us", "united states"),
-    "british": ("uk", "britain", "united kingdom"),
-}
-_EXTRA_STOPWORDS = {"also", "said", "says", "would", "could", "may", "might", "according", "must"}
 
 
 @dataclass(frozen=True)
 class CheckConfig:
     max_window: int = 3  # consecutive sentences of a passage one citation may quote
-    min_coverage: float = 0.75  # share of the claim's content words found in the quote
-    min_coverage_dense: float = 0.5  # ... enough when the embedding similarity is high
+    # Share of the claim's content words and facts found in the quote, as themselves ...
+    min_coverage: float = 0.75
+    # ... or counting related words (WordNet), when the embedding model finds the two this close;
+    min_related: float = 0.75
     min_dense: float = 0.7
+    # ... less for a claim anchored by this many hard facts (numbers, dates, names), all found
+    min_related_anchored: float = 0.5
+    anchor_facts: int = 2
     max_dense_tries: int = 4  # embedding comparisons per source and sentence
     min_content_words: int = 2  # fewer than this is not a checkable statement
     # Try every source for a sentence that cites none, or cites one that doesn't support it.
@@ -194,9 +138,15 @@ class CheckResult:
 class CitationChecker:
     """Checks a generated answer against the numbered sources it was written from."""
 
-    def __init__(self, embedder: Embedder | None = None, config: CheckConfig | None = None) -> None:
+    def __init__(
+        self,
+        embedder: Embedder | None = None,
+        config: CheckConfig | None = None,
+        lex: Lexicon | None = None,
+    ) -> None:
         self.embedder = embedder
         self.config = config or CheckConfig()
+        self.lexicon = lex or lexicon()
 
     def check(self, answer: str, sources: Sequence[SourceView]) -> CheckResult:
         by_number = {s.n: s for s in sources}
@@ -213,7 +163,7 @@ class CitationChecker:
         invented = tuple(dict.fromkeys(n for n in markers if n not in sources))
         if _REFUSAL.search(text):
             return CheckedSentence(text, "refusal", cited, invented)
-        claim = Claim.of(text)
+        claim = Claim.of(text, self.lexicon)
         if len(claim.words) < self.config.min_content_words:
             return CheckedSentence(text, "filler", cited, invented)
         support = [s for n in cited if (s := self.supports(claim, sources[n])) is not None]
@@ -230,81 +180,68 @@ class CitationChecker:
         return CheckedSentence(text, "claim", cited, invented, tuple(support), attributed)
 
     def supports(self, claim: Claim, source: SourceView) -> Support | None:
-        """The shortest, best-covering run of the source's sentences that backs the claim."""
+        """The shortest, best-covering run of the source's sentences that backs the claim.
+
+        The evidence is a stretch of clauses that holds every hard fact of the claim. Its words
+        decide alone when enough of them are the claim's own; when it takes related words to reach
+        that share, the embedding model must also find the stretch close in meaning to the claim.
+        """
         cfg = self.config
-        candidates: list[tuple[Support, str]] = []
-        for run in _runs(source):
-            for size in range(1, cfg.max_window + 1):
-                for i in range(len(run) - size + 1):
-                    start, end = run[i][0], run[i + size - 1][1]
-                    quote = source.sentence_text(start, end)
-                    coverage = claim.coverage(quote)
-                    if coverage is None:
-                        continue
-                    candidates.append((Support(source.n, start, end, quote, coverage), quote))
-        if not candidates:
-            return None
-        # Best covered first; of equals, the shortest quote.
-        candidates.sort(key=lambda c: (-c[0].coverage, c[0].end - c[0].start))
-        best = next((c for c, _ in candidates if c.coverage >= cfg.min_coverage), None)
+        candidates = [e for e in self.stretches(claim, source) if e.holds()]
+        # Best covered first; of equals, the fewest sentences, then the fewest clauses.
+        candidates.sort(key=lambda e: (-e.same, _sentences(e), len(e.clauses)))
+        best = next((e for e in candidates if e.same >= cfg.min_coverage), None)
+        score = best.same if best else 0.0
         if best is None and self.embedder is not None:
-            # Close in meaning, worded differently: the embedding model decides.
-            near = [c for c in candidates if c[0].coverage >= cfg.min_coverage_dense]
-            for support, quote in near[: cfg.max_dense_tries]:
-                if self._dense(claim.text, quote) >= cfg.min_dense:
-                    best = support
-                    break
+            best = self._close_in_meaning(claim, source, candidates)
+            score = best.near if best else 0.0
         if best is None:
             return None
-        return Support(best.source, best.start, best.end, best.quote, round(best.coverage, 4))
+        start, end = best.clauses[0].sentence[0], best.clauses[-1].sentence[1]
+        return Support(source.n, start, end, source.sentence_text(start, end), round(score, 4))
 
-    def _dense(self, a: str, b: str) -> float:
+    def stretches(self, claim: Claim, source: SourceView) -> Iterator[Evidence]:
+        """Every stretch of consecutive clauses of the source, within `max_window` sentences of
+        one run of usable sentences, with what it has of the claim (its facts or not)."""
+        for run in _runs(source):
+            text = source.sentence_text(run[0][0], run[-1][1])
+            clauses = _clauses(text, tuple(run), self.lexicon)
+            found = tuple(match_clause(claim, clause) for clause in clauses)
+            for i in range(len(clauses)):
+                first = run.index(clauses[i].sentence)
+                for j in range(i, len(clauses)):
+                    if run.index(clauses[j].sentence) - first >= self.config.max_window:
+                        break
+                    yield Evidence.of(claim, clauses[i : j + 1], found[i : j + 1])
+
+    def similarity(self, claim: str, texts: Sequence[str]) -> list[float]:
+        """The embedding model's cosine similarity of the claim to each text."""
         assert self.embedder is not None
-        vectors = self.embedder.embed([a, b])
-        return float(np.dot(vectors[0], vectors[1]))
+        vectors = self.embedder.embed([claim, *texts])
+        return [float(np.dot(vectors[0], v)) for v in vectors[1:]]
 
-
-@dataclass(frozen=True)
-class Claim:
-    """What a sentence asserts, in the forms the checker compares."""
-
-    text: str
-    words: frozenset[str]  # stemmed content words
-    numbers: frozenset[str]
-    months: frozenset[int]
-    names: tuple[str, ...]  # normalised, each must occur in the quote
-    negated: bool
-
-    @classmethod
-    def of(cls, text: str) -> Claim:
-        months = frozenset(
-            MONTHS[w.casefold()]
-            for w in _WORD.findall(text)
-            if w.casefold() in MONTHS and w[0].isupper()
+    def _close_in_meaning(
+        self, claim: Claim, source: SourceView, candidates: list[Evidence]
+    ) -> Evidence | None:
+        """The first stretch, best covered by related words, that the embedding model finds
+        close in meaning to the claim. Each run of sentences is tried once, by its tightest
+        stretch, so that a long neighbour never stands in for the clause that says it."""
+        cfg = self.config
+        anchored = len(claim.numbers) + len(claim.months) + len(claim.names) >= cfg.anchor_facts
+        floor = cfg.min_related_anchored if anchored else cfg.min_related
+        near = sorted(
+            (e for e in candidates if e.near >= floor),
+            key=lambda e: (-e.near, len(e.clauses)),
         )
-        return cls(
-            text=text,
-            words=content_words(text),
-            numbers=numbers_in(text),
-            months=months,
-            names=tuple(dict.fromkeys(_names(text))),
-            negated=bool(_NEGATION.search(text)),
-        )
-
-    def coverage(self, quote: str) -> float | None:
-        """The share of the claim's content words in `quote`, or None if a hard fact is missing."""
-        if not self.numbers <= numbers_in(quote):
+        tightest: dict[tuple[int, int], Evidence] = {}
+        for e in near:
+            tightest.setdefault((e.clauses[0].sentence[0], e.clauses[-1].sentence[1]), e)
+        tries = list(tightest.values())[: cfg.max_dense_tries]
+        if not tries:
             return None
-        if self.months and not self.months <= _months_in(quote):
-            return None
-        plain = _plain(quote)
-        if not all(_mentions(plain, name) for name in self.names):
-            return None
-        if self.negated and not _NEGATION.search(quote):
-            return None
-        if not self.words:
-            return 0.0
-        return len(self.words & content_words(quote)) / len(self.words)
+        texts = [source.sentence_text(e.clauses[0].start, e.clauses[-1].end) for e in tries]
+        similar = self.similarity(claim.text, texts)
+        return next((e for e, s in zip(tries, similar, strict=True) if s >= cfg.min_dense), None)
 
 
 def split_answer(answer: str) -> list[tuple[str, list[int]]]:
@@ -339,64 +276,6 @@ def _pieces(answer: str) -> list[str]:
     return out
 
 
-def content_words(text: str) -> frozenset[str]:
-    stemmer = _stemmer()
-    words = [w.casefold().replace("’", "'") for w in _WORD.findall(text)]
-    words = [w.removesuffix("'s") for w in words if w not in _stopwords()]
-    return frozenset(stemmer.stemWords([w for w in words if w]))
-
-
-def numbers_in(text: str) -> frozenset[str]:
-    found = set()
-    for match in _NUMBER.finditer(text):
-        # "1,000" and "1000" are one number; "2.50" and "2.5" too.
-        value = re.sub(r",(?=\d{3}(?!\d))", "", match.group(0))
-        if "." in value:
-            value = value.rstrip("0").rstrip(".")
-        found.add(value)
-    for word in _WORD.findall(text):
-        if (digits := _NUMBER_WORDS.get(word.casefold())) is not None:
-            found.add(digits)
-    return frozenset(found)
-
-
-def _months_in(text: str) -> frozenset[int]:
-    return frozenset(
-        MONTHS[w.casefold()] for w in _WORD.findall(text) if w.casefold() in MONTHS
-    ) | frozenset(int(m) for m in re.findall(r"\b\d{4}-(\d{2})-\d{2}\b", text))
-
-
-def _names(text: str) -> list[str]:
-    """Capitalised words: names, places, organisations (a month is checked as a date instead)."""
-    names = []
-    for i, match in enumerate(_CAPITALISED.finditer(text)):
-        word = match.group(0).rstrip(".-’'")
-        low = word.casefold().removesuffix("’s").removesuffix("'s")
-        if len(low) < 2 or low in MONTHS or low in _NUMBER_WORDS:
-            continue
-        at_start = i == 0 and not text[: match.start()].strip(" \"“'‘(")
-        if at_start and (low in _stopwords() or low in _OPENERS):
-            continue
-        if low in _stopwords() and not word.isupper():
-            continue
-        if plain := _plain(low):
-            names.append(plain)
-    return names
-
-
-def _mentions(plain_text: str, name: str) -> bool:
-    return any(
-        re.search(rf"\b{re.escape(form)}\b", plain_text) for form in (name, *_ALIASES.get(name, ()))
-    )
-
-
-def _plain(text: str) -> str:
-    """Casefolded, possessives and dots dropped: "U.S.'s" and "US" compare equal."""
-    text = text.casefold().replace("’", "'")
-    text = re.sub(r"'s\b", "", text)
-    return re.sub(r"(?<=\w)\.(?=\w)|(?<=\b\w)\.", "", text)
-
-
 def _runs(source: SourceView) -> list[list[tuple[int, int]]]:
     """The source's usable sentences in runs of neighbours: a quote never spans a left-out one."""
     all_spans = source.passage.chunk.sentences
@@ -412,6 +291,24 @@ def _runs(source: SourceView) -> list[list[tuple[int, int]]]:
     if current:
         runs.append(current)
     return runs
+
+
+@lru_cache(maxsize=512)
+def _clauses(text: str, run: tuple[tuple[int, int], ...], lex: Lexicon) -> tuple[Clause, ...]:
+    """The clauses of a run of sentences, `text` being the run from its first sentence's start.
+
+    Cached: every sentence of an answer is checked against the same few passages.
+    """
+    base = run[0][0]
+    return tuple(
+        clause
+        for start, end in run
+        for clause in clauses_of(text[start - base : end - base], (start, end), start, lex)
+    )
+
+
+def _sentences(evidence: Evidence) -> int:
+    return len({c.sentence for c in evidence.clauses})
 
 
 def _assemble(checked: list[CheckedSentence], sources: dict[int, SourceView]) -> CheckResult:
@@ -473,17 +370,3 @@ def _numbers_of(text: str) -> list[int]:
                 continue
         out.extend(int(x) for x in re.findall(r"\d+", body))
     return out
-
-
-@cache
-def _stemmer() -> Any:
-    import Stemmer
-
-    return Stemmer.Stemmer("english")
-
-
-@cache
-def _stopwords() -> frozenset[str]:
-    from bm25s.stopwords import STOPWORDS_EN_PLUS
-
-    return frozenset(STOPWORDS_EN_PLUS) | _EXTRA_STOPWORDS

