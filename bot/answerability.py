@@ -1,10 +1,9 @@
 """Whether the retrieved passages can answer a question at all: the check before any answer.
 
-A question is covered when one passage states most of it in one place and means much the same.
-"Most of it" is the share of the question's terms found within two neighbouring sentences, each
-term weighted by how rare it is among the indexed chunks (a name or "F-35" counts for more than
-"said"), so that a passage on the right topic that lacks what the question is about does not
-pass. A question that is not covered is refused, naming the rare terms no passage states; neither
+A question is covered when one passage states enough of it in one place: the share of the
+question's terms found within two neighbouring sentences, each term weighted by how rare it is among
+the indexed chunks (a name or "F-35" counts for more than "agree"), so that a passage on the right
+topic that lacks what the question is about does not pass. A question that is not covered is refused, naming the rare terms no passage states; neither
 the extractive answerer nor a model is asked.
 """
 
@@ -18,17 +17,16 @@ from index.retrieval import Passage, search_terms
 
 Idf = Callable[[Sequence[str]], dict[str, float]]
 # Words of how a question asks, not of what it asks about ("how many", "what did they say").
-_ASKING = frozenset({"many", "much", "say", "says", "said", "tell", "told"})
+_ASKING = frozenset(
+    {"many", "much", "say", "says", "said", "tell", "told", "want", "wants", "happen", "happened"}
+)
 
 
 @dataclass(frozen=True)
 class CoverageConfig:
     # The share of the question's (rarity-weighted) terms that two neighbouring sentences of one
-    # passage must state; below `sure_share`, the nearest passage must also be this close in
-    # meaning (cosine similarity).
-    min_share: float = 0.30
-    sure_share: float = 0.6
-    min_dense: float = 0.50
+    # passage must state.
+    min_share: float = 0.35
     window: int = 2
     # Terms named when refusing, rarest first.
     named: int = 3
@@ -37,7 +35,6 @@ class CoverageConfig:
 @dataclass(frozen=True)
 class Coverage:
     share: float  # of the question's weighted terms, in the best window
-    dense: float  # the nearest passage's cosine similarity to the question
     missing: tuple[
         str, ...
     ]  # the question's words (as written) that no passage states, rarest first
@@ -55,9 +52,8 @@ def coverage(
     words = _words_by_term(search_terms(question))
     weight = idf(list(words))
     total = sum(weight.values())
-    dense = max((p.dense for p in passages), default=0.0)
     if not total:
-        return Coverage(1.0, dense, (), covered=bool(passages))
+        return Coverage(1.0, (), covered=bool(passages))
     stated: set[str] = set()
     best = 0.0
     for passage in passages:
@@ -75,9 +71,8 @@ def coverage(
     missing = sorted((t for t in weight if t not in stated), key=lambda t: -weight[t])
     return Coverage(
         share=best,
-        dense=dense,
         missing=tuple(words[t] for t in missing[: cfg.named]),
-        covered=best >= cfg.min_share and (best >= cfg.sure_share or dense >= cfg.min_dense),
+        covered=best >= cfg.min_share,
     )
 
 

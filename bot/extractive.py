@@ -128,6 +128,7 @@ class ExtractiveAnswerer:
             if len(chosen) < cfg.max_sentences:
                 chosen.append([cand])
 
+        short = self._short_answer(chosen[0][0])
         citations: list[Citation] = []
         parts: list[str] = []
         for group in chosen:
@@ -147,7 +148,6 @@ class ExtractiveAnswerer:
                 )
                 markers.append(f"[{n}]")
             parts.append(f"{_as_quote(group[0].text)} {''.join(markers)}")
-        short = self._short_answer(chosen[0][0])
         text = " ".join(parts)
         if short is not None:
             text = f"{short.text}{SHORT_ANSWER_SEP}{text}"
@@ -252,7 +252,12 @@ def _sentences(passages: Sequence[Passage]) -> list[_Candidate]:
                 start += dateline.end()
                 text = text[dateline.end() :]
             context, previous = previous, text
-            if len(text.split()) < 4 or (chunk.file, text) in seen:
+            # "New York (CNN Business) —" alone on its line is a dateline, not a statement.
+            if (
+                len(text.split()) < 4
+                or text.rstrip().endswith(("—", "–"))
+                or ((chunk.file, text) in seen)
+            ):
                 continue
             seen.add((chunk.file, text))
             candidates.append(

@@ -31,20 +31,25 @@ _FOLLOW_UP = re.compile(
 )
 
 
-# Markup pasted with a question: HTML tags, a Markdown link's address, emphasis and code marks.
+# Markup pasted with a question: terminal colour codes, HTML tags (a script or style with its
+# content), a Markdown link's address, emphasis and code marks.
 _MARKUP = re.compile(
-    r"</?[A-Za-z][^<>]{0,200}>|\]\((?:https?://)?[^()\s]*\)|https?://\S+|`+|[\[\]]"
-    r"|(?<!\w)[*_]{1,3}(?=\w)|(?<=\w)[*_]{1,3}(?!\w)"
+    r"\x1b\[[0-9;?]*[A-Za-z]"
+    r"|<(script|style)\b.{0,2000}?</\1\s*>|</?[A-Za-z][^<>]{0,200}>"
+    r"|\]\((?:https?://)?[^()\s]*\)|https?://\S+|`+|[\[\]]"
+    r"|(?<!\w)[*_]{1,3}(?=\w)|(?<=\w)[*_]{1,3}(?!\w)",
+    re.I | re.S,
 )
 
 
 def clean_question(question: str) -> str:
     """The question without control characters, markup and surplus whitespace; QuestionError if
     nothing is left."""
+    text = _MARKUP.sub(" ", question)
     text = "".join(
-        " " if unicodedata.category(ch)[0] == "C" and ch not in "\n\t" else ch for ch in question
+        " " if unicodedata.category(ch)[0] == "C" and ch not in "\n\t" else ch for ch in text
     )
-    text = " ".join(_MARKUP.sub(" ", text).split())
+    text = " ".join(text.split())
     if not any(ch.isalnum() for ch in text):
         raise QuestionError("Please ask a question in words, for example: who met at the summit?")
     return text[:MAX_QUESTION_CHARS]

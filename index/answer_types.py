@@ -223,7 +223,9 @@ def answer_spans(
             for a, b in found
             if text[a:b].casefold() not in common and text[a - 1 : a] != "("
         ]
-    return [(a, b) for a, b in sorted(set(found)) if not _stems(text[a:b]) <= asked]
+    # "2020," and "$5." end where the number does.
+    found = [(a, a + len(text[a:b].rstrip(",.;: "))) for a, b in found]
+    return [(a, b) for a, b in sorted(set(found)) if b > a and not _stems(text[a:b]) <= asked]
 
 
 def _names(text: str, asked: frozenset[str], runs: re.Pattern[str]) -> list[tuple[int, int]]:
