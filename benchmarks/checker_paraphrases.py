@@ -20,11 +20,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bot.citations import CitationChecker  # noqa: E402
+from bot.answering.citations import CitationChecker  # noqa: E402
+from bot.answering.lexicon import Lexicon, WordNet, wordnet_root  # noqa: E402
 from bot.factory import build_embedder, build_indexer, build_service  # noqa: E402
-from bot.lexicon import Lexicon, WordNet, wordnet_root  # noqa: E402
 from bot.settings import Settings  # noqa: E402
-from tests.capable_answers import (  # noqa: E402
+from tests.support.capable_answers import (  # noqa: E402
     QUESTIONS,
     ScriptedModel,
     check_times,
@@ -32,7 +32,7 @@ from tests.capable_answers import (  # noqa: E402
     table,
     write_articles,
 )
-from tests.llm_server import ScriptedServer  # noqa: E402
+from tests.support.llm_server import ScriptedServer  # noqa: E402
 
 
 def main() -> None:

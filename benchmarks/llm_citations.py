@@ -26,13 +26,13 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bot.citations import CitationChecker  # noqa: E402
+from bot.answering.citations import CitationChecker  # noqa: E402
+from bot.answering.llm import ChatModel, ModelConfig  # noqa: E402
+from bot.answering.prompts import answer_messages, source_views  # noqa: E402
 from bot.errors import ModelError  # noqa: E402
 from bot.factory import build_embedder, build_indexer, build_retriever  # noqa: E402
-from bot.generation import ChatModel, ModelConfig  # noqa: E402
-from bot.prompts import answer_messages, source_views  # noqa: E402
 from bot.settings import Settings  # noqa: E402
-from tests.llm_server import LlamaServer, llama_server_missing, smollm2_gguf  # noqa: E402
+from tests.support.llm_server import LlamaServer, llama_server_missing, smollm2_gguf  # noqa: E402
 
 EVAL = ROOT.parent / "shared" / "eval" / "realtimeqa"
 

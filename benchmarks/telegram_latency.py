@@ -30,7 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.telegram_standin import TelegramStandIn  # noqa: E402
+from tests.support.telegram_standin import TelegramStandIn  # noqa: E402
 
 TOKEN = "1000000001:benchmark-token"
 QUESTIONS = [

@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
-    from index.lexical import ChunkRecord
+    from index.catalog import ChunkRecord
 
 Mode = Literal["extractive", "generated"]
 # An answer that has a short answer leads with it: "Pete Hegseth: “The U.S. Secretary...” [1]".

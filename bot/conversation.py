@@ -6,9 +6,9 @@ import re
 from collections.abc import Sequence
 
 from bot.answer import Turn
-from bot.claims import content_words
-from bot.generation import ChatModel
-from bot.prompts import rewrite_messages
+from bot.answering.claims import content_words
+from bot.answering.llm import ChatModel
+from bot.answering.prompts import rewrite_messages
 
 # A turn's answer can be long (quotes, lists); what a follow-up refers to is near its start.
 MAX_ANSWER_CHARS = 600

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from bot.answering.extractive import ExtractiveAnswerer
 from bot.errors import ConfigError
-from bot.extractive import ExtractiveAnswerer
 from bot.service import NewsService
 from bot.settings import Settings
 from index.chunking import Chunker
@@ -15,7 +15,7 @@ from index.retrieval import Retriever
 from index.store import ChromaConfig, ChunkStore
 
 if TYPE_CHECKING:
-    from bot.generated import GeneratedAnswerer
+    from bot.answering.generated import GeneratedAnswerer
 
 
 def build_embedder(settings: Settings) -> Embedder:
@@ -79,9 +79,9 @@ def build_generator(
     """The generated-answer path when a model is configured (OPENAI_API_KEY or OPENAI_BASE_URL)."""
     if not settings.llm_configured:
         return None
-    from bot.citations import CitationChecker
-    from bot.generated import GeneratedAnswerer
-    from bot.generation import ChatModel, ModelConfig
+    from bot.answering.citations import CitationChecker
+    from bot.answering.generated import GeneratedAnswerer
+    from bot.answering.llm import ChatModel, ModelConfig
 
     key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
     model = ChatModel(

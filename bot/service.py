@@ -14,13 +14,13 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from bot.answer import Answer, Turn
-from bot.answerability import Coverage, CoverageConfig, coverage
+from bot.answering.answerability import Coverage, CoverageConfig, coverage
+from bot.answering.extractive import ExtractiveAnswerer, refusal
 from bot.errors import ModelError, QuestionError
-from bot.extractive import ExtractiveAnswerer, refusal
 from index.retrieval import Passage, Retriever
 
 if TYPE_CHECKING:
-    from bot.generated import GeneratedAnswerer
+    from bot.answering.generated import GeneratedAnswerer
 
 # Retrieval reads this much of a question; the embedding model sees far less anyway.
 MAX_QUESTION_CHARS = 2000

@@ -278,7 +278,7 @@ def _not_a_name(word: str, asked: frozenset[str]) -> bool:
 
 def _stems(text: str) -> frozenset[str]:
     """Folded, stemmed words, with dotted abbreviations closed up: "U.S. Open's" → {us, open}."""
-    from index.lexical import stem
+    from index.catalog import stem
 
     words = re.findall(r"[\w$%€£]+", re.sub(r"(?<=\b\w)\.(?=\w\b)|(?<=\b\w\.\w)\.", "", text))
     return frozenset(stem([w.casefold() for w in words if w.casefold() not in ("s",)]))

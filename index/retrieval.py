@@ -22,9 +22,9 @@ import numpy.typing as npt
 
 from index.answer_types import answer_shape, answer_strength
 from index.articles import DATELINE, HEADER_LINE
+from index.catalog import ChunkCatalog, ChunkRecord
 from index.embedding import Embedder
 from index.errors import EmptyIndex
-from index.lexical import ChunkCatalog, ChunkRecord
 from index.store import ChunkStore
 
 # Questions that ask for the newest news get a stronger pull towards recent articles.

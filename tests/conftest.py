@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.llm_server import LlamaServer, llama_server_missing, smollm2_gguf
+from tests.support.llm_server import LlamaServer, llama_server_missing, smollm2_gguf
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "seeds"
@@ -72,7 +72,7 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
 
     Tests that write to it use their own NEWSBOT_COLLECTION so they don't see each other's chunks.
     """
-    from tests.chroma_server import ChromaServer
+    from tests.support.chroma_server import ChromaServer
 
     folder = tmp_path_factory.mktemp("chroma-server")
     server = ChromaServer(folder / "db", folder / "chroma.log")

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from bot.extractive import ExtractiveAnswerer, ExtractiveConfig
+from bot.answering.extractive import ExtractiveAnswerer, ExtractiveConfig
 from bot.factory import build_indexer, build_service
 from bot.service import NewsService
 from bot.settings import Settings
 from tests.conftest import run_newsbot
-from tests.llm_server import CannedServer
+from tests.support.llm_server import CannedServer
 from tests.test_generation import canned_completion
 
 ARTICLES = {

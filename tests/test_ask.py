@@ -105,7 +105,7 @@ def test_ask_on_an_empty_index_says_how_to_build_it(tmp_path: Path) -> None:
 def test_only_the_likeliest_sentences_are_embedded(seeded_data_dir: Path, embedder: object) -> None:
     from dataclasses import replace
 
-    from bot.extractive import ExtractiveAnswerer, ExtractiveConfig
+    from bot.answering.extractive import ExtractiveAnswerer, ExtractiveConfig
     from bot.factory import build_retriever
     from bot.settings import Settings
 

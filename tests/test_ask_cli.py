@@ -132,6 +132,6 @@ def test_question_from_stdin_and_its_errors(seeded_data_dir: Path) -> None:
 def test_ask_does_not_load_what_it_does_not_use(renewed: tuple[dict[str, Any], set[str]]) -> None:
     """No Telegram stack, chat library, LlamaIndex or model client when no model is configured."""
     imported = renewed[1]
-    assert "bot.cli" in imported and "bot.service" in imported
+    assert "bot.terminal.cli" in imported and "bot.service" in imported
     top_level = {name.split(".")[0] for name in imported}
     assert not top_level & {"telegram", "prompt_toolkit", "llama_index", "openai", "torch"}

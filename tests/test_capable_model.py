@@ -14,14 +14,15 @@ from pathlib import Path
 
 import pytest
 
-from bot.citations import CitationChecker
-from bot.claims import Claim
+from bot.answering.citations import CitationChecker
+from bot.answering.claims import Claim
+from bot.answering.generated import UNVERIFIED_NOTICE
+from bot.answering.lexicon import Lexicon, WordNet, wordnet_root
+from bot.answering.prompts import source_views
 from bot.factory import build_indexer, build_service
-from bot.generated import UNVERIFIED_NOTICE
-from bot.lexicon import Lexicon, WordNet, wordnet_root
-from bot.prompts import source_views
 from bot.settings import Settings
-from tests.capable_answers import (
+from tests.conftest import SEED_A, SEED_B, SEEDS, run_newsbot
+from tests.support.capable_answers import (
     INVENTED_KINDS,
     QUESTIONS,
     Question,
@@ -34,8 +35,7 @@ from tests.capable_answers import (
     table,
     write_articles,
 )
-from tests.conftest import SEED_A, SEED_B, SEEDS, run_newsbot
-from tests.llm_server import ScriptedServer
+from tests.support.llm_server import ScriptedServer
 
 
 @pytest.fixture(scope="module")

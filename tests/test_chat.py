@@ -199,7 +199,7 @@ def test_the_chat_shows_the_short_answer_first_in_bold_and_marks_it_in_its_quote
     from rich.console import Console
 
     from bot.answer import Answer, Citation, ShortAnswer
-    from bot.render_rich import SHORT, answer_view
+    from bot.terminal.render_rich import SHORT, answer_view
 
     quote = "Jane Holloway took 58 percent of the vote."
     answer = Answer(

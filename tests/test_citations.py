@@ -7,13 +7,13 @@ import re
 import pytest
 
 from bot.answer import Turn
-from bot.citations import CitationChecker, split_answer
+from bot.answering.citations import CitationChecker, split_answer
+from bot.answering.lexicon import lexicon
+from bot.answering.prompts import answer_messages, is_instruction, source_views
 from bot.conversation import bounded_history
-from bot.lexicon import lexicon
-from bot.prompts import answer_messages, is_instruction, source_views
 from index.articles import find_articles, read_article
+from index.catalog import ChunkRecord
 from index.chunking import Chunker, sentence_spans
-from index.lexical import ChunkRecord
 from index.retrieval import Passage
 from tests.conftest import SEED_A, SEED_B, SEEDS
 

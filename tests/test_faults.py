@@ -20,8 +20,8 @@ from typing import Any
 
 import pytest
 
-from tests.chroma_server import ChromaServer
 from tests.conftest import _OUR_VARS, SEEDS, run_newsbot
+from tests.support.chroma_server import ChromaServer
 
 SUMMIT_Q = "Who met at the ASEAN defence meeting?"
 _NAMES = [

@@ -15,15 +15,15 @@ from pathlib import Path
 import pytest
 
 from bot.answer import Answer, Turn
-from bot.citations import CitationChecker
+from bot.answering.citations import CitationChecker
+from bot.answering.generated import UNVERIFIED_NOTICE
+from bot.answering.llm import ChatModel, ModelConfig
+from bot.answering.prompts import answer_messages, source_views
 from bot.errors import ModelError
 from bot.factory import build_indexer, build_service
-from bot.generated import UNVERIFIED_NOTICE
-from bot.generation import ChatModel, ModelConfig
-from bot.prompts import answer_messages, source_views
 from bot.settings import Settings
 from tests.conftest import SEEDS, run_newsbot
-from tests.llm_server import (
+from tests.support.llm_server import (
     CannedServer,
     LlamaServer,
     closed_port_url,

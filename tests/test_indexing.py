@@ -77,7 +77,7 @@ def test_rebuild_starts_from_empty(settings, embedder, seed_dir: Path) -> None:
 def test_lexical_cache_keeps_other_collections_caches(
     settings, embedder, seed_dir: Path, tmp_path: Path
 ) -> None:
-    from index.lexical import ChunkCatalog
+    from index.catalog import ChunkCatalog
 
     indexer = build_indexer(settings, embedder)
     indexer.run([seed_dir])

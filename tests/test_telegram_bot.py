@@ -24,15 +24,15 @@ from typing import Any
 import pytest
 
 from bot.answer import Answer, Turn
-from bot.extractive import ExtractiveAnswerer, ExtractiveConfig
+from bot.answering.extractive import ExtractiveAnswerer, ExtractiveConfig
 from bot.factory import build_indexer, build_service
 from bot.service import NewsService
 from bot.settings import Settings
 from bot.telegram.app import UPDATES, build_application
 from bot.telegram.formatting import answer_messages
 from tests.conftest import SEED_A, SEEDS
-from tests.llm_server import LlamaServer
-from tests.telegram_standin import BOT_USERNAME, TelegramStandIn, parse_telegram_html
+from tests.support.llm_server import LlamaServer
+from tests.support.telegram_standin import BOT_USERNAME, TelegramStandIn, parse_telegram_html
 
 TOKEN = "4242424242:AAE-newsbot-test-token_never-log-me"
 MENTION = f"@{BOT_USERNAME}"

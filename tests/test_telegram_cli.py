@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from tests.conftest import SEED_A, run_newsbot
-from tests.telegram_standin import BOT_USERNAME, TelegramStandIn, parse_telegram_html
+from tests.support.telegram_standin import BOT_USERNAME, TelegramStandIn, parse_telegram_html
 
 TOKEN = "5151515151:AAF-cli-test-token_keep-it-secret"
 

@@ -15,7 +15,7 @@ from bot.telegram.formatting import answer_messages, escape, passage_html, sourc
 from bot.telegram.handlers import citation_number
 from bot.telegram.redaction import MASK, protect
 from bot.telegram.splitting import split_html, utf16_len
-from tests.telegram_standin import parse_telegram_html
+from tests.support.telegram_standin import parse_telegram_html
 
 MARKER = re.compile(r"\[\d+\]")
 

@@ -195,13 +195,13 @@ def ask_command(
         elif rich_terminal(no_color):
             from rich.console import Console
 
-            from bot.render_rich import answer_view, sources_view
+            from bot.terminal.render_rich import answer_view, sources_view
 
             Console(highlight=False).print(
                 sources_view(answer) if source_only else answer_view(answer)
             )
         else:
-            from bot.render import answer_as_text, sources_with_quotes
+            from bot.terminal.render import answer_as_text, sources_with_quotes
 
             click.echo(sources_with_quotes(answer) if source_only else answer_as_text(answer))
     sys.exit(EXIT_REFUSED if answer.refused else EXIT_OK)
@@ -307,8 +307,8 @@ def chat_command(k: int | None, no_color: bool) -> None:
     line failed).
     """
     with user_errors():
-        from bot import repl
         from bot.factory import build_service
+        from bot.terminal import chat as repl
 
         settings = load_settings()
         service = build_service(settings)

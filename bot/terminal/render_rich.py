@@ -10,7 +10,7 @@ from rich.panel import Panel
 from rich.text import Text
 
 from bot.answer import SHORT_ANSWER_SEP, Answer, Citation
-from bot.render import Excerpt, excerpt_of, passage_of
+from bot.terminal.render import Excerpt, excerpt_of, passage_of
 
 MARKER = "bold cyan"
 QUOTE = "bold yellow"

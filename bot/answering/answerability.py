@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from index.lexical import stopwords, tokenize
+from index.catalog import stopwords, tokenize
 from index.retrieval import Passage, search_terms
 
 Idf = Callable[[Sequence[str]], dict[str, float]]

@@ -3,7 +3,7 @@
 For each sentence of the model's answer:
 - its markers are parsed (`[2]`, `[1, 3]`, `[1][3]`); a marker to a source that was not given is removed;
 - each cited source is searched, clause by clause, for the stretch of one to three consecutive
-  sentences that supports the claim (`bot.claims`):
+  sentences that supports the claim (`bot.answering.claims`):
   - the hard facts first, strictly: every number, date and name of the claim occurs in the stretch,
     each number and date in a clause about something the claim talks about; a negated claim finds a
     negation there, and nothing there denies (or says the opposite of) what the claim asserts;
@@ -30,9 +30,9 @@ from typing import Literal
 import numpy as np
 
 from bot.answer import Citation, Verification
-from bot.claims import Claim, Clause, Evidence, clauses_of, match_clause
-from bot.lexicon import Lexicon, lexicon
-from bot.prompts import SourceView
+from bot.answering.claims import Claim, Clause, Evidence, clauses_of, match_clause
+from bot.answering.lexicon import Lexicon, lexicon
+from bot.answering.prompts import SourceView
 from index.chunking import sentence_spans
 from index.embedding import Embedder
 

@@ -12,12 +12,12 @@ from collections.abc import Iterator, Sequence
 from dataclasses import replace
 
 from bot.answer import Answer, Turn
-from bot.citations import CitationChecker
+from bot.answering.citations import CitationChecker
+from bot.answering.extractive import ExtractiveAnswerer, refusal
+from bot.answering.llm import ChatModel
+from bot.answering.prompts import answer_messages, source_views
 from bot.conversation import bounded_history, rewrite_follow_up
 from bot.errors import ModelError
-from bot.extractive import ExtractiveAnswerer, refusal
-from bot.generation import ChatModel
-from bot.prompts import answer_messages, source_views
 from index.retrieval import Passage
 
 log = logging.getLogger(__name__)

@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, Protocol, TextIO
 
 from bot.answer import Answer, Citation, Turn
 from bot.errors import NewsbotError
-from bot.render import answer_as_text, passage_of, sources_lines, sources_with_quotes
 from bot.service import IndexStats, NewsService
+from bot.terminal.render import answer_as_text, passage_of, sources_lines, sources_with_quotes
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -218,19 +218,19 @@ class RichView:
     console: Console
 
     def answer(self, answer: Answer) -> None:
-        from bot.render_rich import answer_view
+        from bot.terminal.render_rich import answer_view
 
         self.console.print(answer_view(answer))
         self.console.print()
 
     def sources(self, answer: Answer) -> None:
-        from bot.render_rich import sources_view
+        from bot.terminal.render_rich import sources_view
 
         self.console.print(sources_view(answer))
         self.console.print()
 
     def source(self, answer: Answer, citation: Citation) -> None:
-        from bot.render_rich import source_view
+        from bot.terminal.render_rich import source_view
 
         self.console.print(source_view(answer, citation))
         self.console.print()
@@ -319,7 +319,7 @@ class TerminalChat:
         from rich.spinner import Spinner
         from rich.text import Text
 
-        from bot.render_rich import answer_text
+        from bot.terminal.render_rich import answer_text
 
         if self._previous is not None and self._previous.thread.is_alive():
             # A stopped answer is still winding down; one service call at a time.

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from bot.answer import Answer, Citation
 
 if TYPE_CHECKING:
-    from index.lexical import ChunkRecord
+    from index.catalog import ChunkRecord
 
 # Characters of context shown on each side of a cited span, at most.
 CONTEXT_CHARS = 160

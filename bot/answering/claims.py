@@ -24,7 +24,7 @@ from functools import cache
 from itertools import pairwise
 from typing import Any
 
-from bot.lexicon import Lexicon, lexicon
+from bot.answering.lexicon import Lexicon, lexicon
 from index.articles import MONTHS
 
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")

@@ -18,11 +18,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, get_args
 
-from bot.prompts import REFUSAL
+from bot.answering.prompts import REFUSAL
 
 if TYPE_CHECKING:
     from bot.answer import Answer
-    from bot.citations import CitationChecker
+    from bot.answering.citations import CitationChecker
     from bot.service import NewsService
 
 Supported = Literal["reworded", "reordered", "voice", "merged"]
@@ -448,7 +448,7 @@ def check_times(checker: CitationChecker, service: NewsService) -> list[float]:
     """Seconds the checker takes on each scripted sentence alone, against its question's sources."""
     import time
 
-    from bot.prompts import answer_messages, source_views
+    from bot.answering.prompts import answer_messages, source_views
 
     model = ScriptedModel()
     times = []
