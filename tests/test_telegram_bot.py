@@ -26,6 +26,7 @@ import pytest
 from bot.answer import Answer, Turn
 from bot.answering.extractive import ExtractiveAnswerer, ExtractiveConfig
 from bot.factory import build_indexer, build_service
+from bot.redaction import MASK
 from bot.service import NewsService
 from bot.settings import Settings
 from bot.telegram.app import UPDATES, build_application
@@ -520,7 +521,7 @@ def test_errors_are_logged_the_user_gets_an_apology_and_the_token_never_shows(
     final_answer(standin, 15, count=2)
     errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert errors and "RuntimeError: the service broke" in caplog.text
-    assert "/bot[bot token]/sendMessage" in caplog.text
+    assert f"/bot{MASK}/sendMessage" in caplog.text
     assert TOKEN not in caplog.text
     assert TOKEN.split(":")[1] not in caplog.text
 

@@ -10,10 +10,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.answer import Answer, Citation, Source
+from bot.redaction import MASK, protect
 from bot.telegram.access import AccessPolicy, QuestionRateLimiter, Verdict
 from bot.telegram.formatting import answer_messages, escape, passage_html, sources_html
 from bot.telegram.handlers import citation_number
-from bot.telegram.redaction import MASK, protect
 from bot.telegram.splitting import split_html, utf16_len
 from tests.support.telegram_standin import parse_telegram_html
 

@@ -15,7 +15,7 @@ from telegram import Bot, Message, MessageEntity, Update
 from telegram.constants import ChatType
 
 from bot.answer import Answer
-from bot.errors import NewsbotError
+from bot.errors import NewsbotError, describe
 from bot.telegram.delivery import LiveReply, keep_typing, send_html
 from bot.telegram.formatting import answer_messages, escape
 from bot.telegram.runtime import Context, chat_state, runtime
@@ -108,7 +108,7 @@ async def answer_question(message: Message, question: str, context: Context) -> 
             )
         except NewsbotError as exc:
             log.info("question not answered: %s", exc)
-            await live.fail(escape(str(exc)))
+            await live.fail(escape(describe(exc)))
             return
         finally:
             typing.cancel()

@@ -26,7 +26,8 @@ from telegram.ext import (
     filters,
 )
 
-from bot.errors import ConfigError, NewsbotError
+from bot.errors import ConfigError, NewsbotError, describe
+from bot.redaction import protect, redact
 from bot.service import NewsService
 from bot.settings import Settings
 from bot.telegram.access import AccessPolicy, QuestionRateLimiter
@@ -35,7 +36,6 @@ from bot.telegram.conversation import ChatState
 from bot.telegram.delivery import send_html
 from bot.telegram.formatting import escape
 from bot.telegram.handlers import ADMIN_COMMANDS, COMMANDS, gate
-from bot.telegram.redaction import protect, redact
 from bot.telegram.runtime import Context, Runtime
 from index.indexing import IndexSummary
 
@@ -127,7 +127,7 @@ async def on_error(update: object, context: Context) -> None:
     error = context.error
     if isinstance(error, NewsbotError):
         log.warning("%s", error)
-        text = escape(str(error))
+        text = escape(describe(error))
     else:
         log.error("error while handling an update", exc_info=error)
         text = APOLOGY

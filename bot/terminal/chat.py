@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, TextIO
 
 from bot.answer import Answer, Citation, Turn
-from bot.errors import NewsbotError
+from bot.errors import NewsbotError, describe
 from bot.service import IndexStats, NewsService
 from bot.terminal.render import answer_as_text, passage_of, sources_lines, sources_with_quotes
 
@@ -70,17 +70,6 @@ def parse_command(line: str) -> Command | None:
         return None
     name, _, argument = line[1:].partition(" ")
     return Command(name.strip().lower(), argument.strip())
-
-
-def describe(exc: BaseException) -> str:
-    """One line a person can act on; the traceback goes to the debug log only."""
-    if isinstance(exc, NewsbotError):
-        return str(exc)
-    log.debug("unexpected error", exc_info=exc)
-    return (
-        f"unexpected {exc.__class__.__name__}: {str(exc)[:200]} "
-        "(set NEWSBOT_DEBUG=1 to see the traceback)"
-    )
 
 
 class View(Protocol):

@@ -18,23 +18,10 @@ from typing import Any, NoReturn
 
 import click
 
-from bot.errors import ConfigError, NewsbotError
+from bot.errors import ConfigError, describe
+from bot.redaction import protect, protect_environment, redact
 
 EXIT_OK, EXIT_ERROR, EXIT_REFUSED = 0, 1, 3
-log = logging.getLogger("newsbot")
-
-
-# Secret values (keys, tokens) never reach the terminal, even when a library quotes one in an error.
-_SECRET_WORDS = ("KEY", "TOKEN", "SECRET", "PASSWORD")
-_secrets: set[str] = set()
-
-
-def redact(message: str) -> str:
-    found = {v for k, v in os.environ.items() if any(w in k.upper() for w in _SECRET_WORDS)}
-    for secret in sorted(_secrets | found, key=len, reverse=True):
-        if len(secret) >= 4:
-            message = message.replace(secret, "***")
-    return message
 
 
 def fail(message: str) -> NoReturn:
@@ -47,19 +34,13 @@ def user_errors() -> Iterator[None]:
     """Turn any failure into one line on stderr and exit status 1, never a traceback."""
     try:
         yield
-    except NewsbotError as exc:
-        fail(str(exc))
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)
         sys.exit(130)
     except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException, SystemExit):
         raise
     except Exception as exc:
-        log.debug("unexpected error", exc_info=True)
-        fail(
-            f"unexpected {exc.__class__.__name__}: {str(exc)[:200]} "
-            "(set NEWSBOT_DEBUG=1 to see the traceback)"
-        )
+        fail(describe(exc))
 
 
 def load_settings() -> Any:
@@ -74,11 +55,9 @@ def load_settings() -> Any:
             f"{'.'.join(str(p) for p in e['loc']) or 'setting'}: {e['msg']}" for e in exc.errors()
         )
         raise ConfigError(f"invalid setting: {problems}") from None
-    _secrets.update(
-        value.get_secret_value()
-        for value in settings.__dict__.values()
-        if isinstance(value, SecretStr)
-    )
+    for value in settings.__dict__.values():
+        if isinstance(value, SecretStr):
+            protect(value.get_secret_value())
     return settings
 
 
@@ -103,6 +82,8 @@ def cli() -> None:
         level=logging.DEBUG if os.environ.get("NEWSBOT_DEBUG") else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
+    # Secret values (keys, tokens) never reach the terminal or a log, even when a library quotes one.
+    protect_environment()
     # httpx logs request URLs at INFO, and Telegram's contain the bot token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("bm25s").setLevel(logging.WARNING)
