@@ -80,7 +80,7 @@ class ArticleFile:
 
 @dataclass(frozen=True)
 class Article:
-    """An article's decoded text and what newsbot knows about it."""
+    """An article's decoded text and what is known about it."""
 
     file: ArticleFile
     text: str

@@ -1,14 +1,19 @@
 """Errors a user may see, as one tree.
 
     NewsbotError
-    ├── StoreError              the vector store cannot be opened or reached
+    ├── StoreError              the vector store cannot be opened, read or written
     │   ├── EmbeddingMismatch   the collection was built with another embedding model
-    │   └── EmptyIndex          nothing has been indexed yet
+    │   ├── EmptyIndex          nothing has been indexed yet
+    │   ├── CollectionNameError Chroma refuses the collection's name
+    │   ├── ServerUnavailable   the Chroma server is down, hung or failing
+    │   └── StoreBusy           another process holds the store in the folder
     ├── EmbeddingError          the embedding model cannot be loaded or called
     ├── ArticleError            an article cannot be read (reported per file, never fatal to a run)
-    └── (bot.errors)            model and front-end errors
+    └── (more, in the application that uses this package)
 
-Each instance's message is written for the person at the keyboard: short, and saying what to do.
+Each instance's message is written for the person at the keyboard: short, and saying what to do in
+the terms of this package (files, chunks, collections, the Chroma server). What to do in terms of
+the application that uses it (its commands and settings) is added by that application, by class.
 """
 
 
@@ -26,6 +31,21 @@ class EmbeddingMismatch(StoreError):
 
 class EmptyIndex(StoreError):
     """Nothing is indexed yet, so there is nothing to answer from."""
+
+    def __init__(self, message: str = "no articles are indexed yet") -> None:
+        super().__init__(message)
+
+
+class CollectionNameError(StoreError):
+    """Chroma refuses the collection's name."""
+
+
+class ServerUnavailable(StoreError):
+    """The Chroma server cannot be reached, does not answer in time, or fails."""
+
+
+class StoreBusy(StoreError):
+    """The store in a folder is held by another process (or failed as if it were)."""
 
 
 class EmbeddingError(NewsbotError):

@@ -139,9 +139,7 @@ class Retriever:
         """
         catalog = self.catalog
         if not len(catalog):
-            raise EmptyIndex(
-                "no articles are indexed yet: run `newsbot index` (seeds/) or `newsbot index FOLDER`."
-            )
+            raise EmptyIndex()
         if not question.strip():
             return []
         cfg = self.config

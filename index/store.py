@@ -12,11 +12,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from index.errors import EmbeddingMismatch, StoreError
+from index.errors import (
+    CollectionNameError,
+    EmbeddingMismatch,
+    ServerUnavailable,
+    StoreBusy,
+    StoreError,
+)
 
 # Keys this project writes into each chunk's metadata (LlamaIndex adds its own beside them).
 FILE_ID = "document_id"  # LlamaIndex's ref_doc_id: one per article file
-# Seconds a call to a Chroma server may take before newsbot gives up (the client waits forever).
+# Seconds a call to a Chroma server may take before it is given up (the client waits forever).
 SERVER_TIMEOUT = 60.0
 _SERVER_CONNECT_TIMEOUT = 5.0
 # The first request (a heartbeat) is answered at once by a server that is up at all.
@@ -53,26 +59,25 @@ class StoredFile:
 
 @contextmanager
 def chroma_errors(action: str, config: ChromaConfig) -> Iterator[None]:
-    """Turn the many ways Chroma fails into one StoreError with a message a user can act on."""
+    """Turn the many ways Chroma fails into a StoreError, of the class that says what to do."""
     try:
         yield
     except StoreError:
         raise
     except Exception as exc:
+        error: type[StoreError]
         if exc.__class__.__name__ == "InvalidArgumentError":
-            hint = "check NEWSBOT_COLLECTION (3-512 letters, digits, dots, dashes or underscores)."
+            error = CollectionNameError
+            hint = "a collection's name is 3-512 letters, digits, dots, dashes or underscores."
         elif config.host:
-            hint = "is it running? Start it with `chroma run` or unset CHROMA_HOST."
+            error, hint = ServerUnavailable, "is it running? Start it with `chroma run`."
         else:
-            hint = (
-                "another newsbot process may hold it; to share one store between processes, "
-                "run a Chroma server and set CHROMA_HOST."
-            )
+            error, hint = StoreBusy, "another process may hold it."
         detail = str(exc).splitlines()[0][:200] if str(exc) else exc.__class__.__name__
         if config.auth_token:
             # A proxy may quote the request's headers back in its error page.
             detail = detail.replace(config.auth_token, "***")
-        raise StoreError(f"could not {action} {config.where} ({detail}): {hint}") from exc
+        raise error(f"could not {action} {config.where} ({detail}): {hint}") from exc
 
 
 class ChunkStore:
@@ -115,7 +120,7 @@ class ChunkStore:
         """Open the embedded store again, to see what another process wrote since it was opened.
 
         Embedded Chroma keeps each process's vector index in memory and never re-reads it, so
-        without this a long-running bot would not find, by meaning, articles indexed meanwhile.
+        without this a long-running reader would not find, by meaning, articles indexed meanwhile.
         """
         from chromadb.api.shared_system_client import SharedSystemClient
 
@@ -133,9 +138,8 @@ class ChunkStore:
         built_with = (meta.get("embed_model"), meta.get("embed_dim"))
         if built_with != (self.embed_model, self.embed_dim) and self.count() > 0:
             raise EmbeddingMismatch(
-                f"the index was built with {built_with[0]} ({built_with[1]} dimensions) but "
-                f"newsbot is set to {self.embed_model} ({self.embed_dim} dimensions): "
-                "run `newsbot index --rebuild` to rebuild it with the current model."
+                f"the collection was built with {built_with[0]} ({built_with[1]} dimensions) but "
+                f"is read with {self.embed_model} ({self.embed_dim} dimensions)"
             )
 
     def count(self) -> int:
@@ -316,10 +320,10 @@ def _heartbeat(config: ChromaConfig, headers: dict[str, str] | None) -> None:
             timeout=httpx.Timeout(HEARTBEAT_TIMEOUT, connect=_SERVER_CONNECT_TIMEOUT),
         )
     except httpx.TimeoutException as exc:
-        raise StoreError(
+        raise ServerUnavailable(
             f"the Chroma server at {config.host}:{config.port} did not answer within "
             f"{HEARTBEAT_TIMEOUT:.0f} seconds: is it stopped or overloaded? Restart it "
-            "(`chroma run`) or unset CHROMA_HOST."
+            "(`chroma run`)."
         ) from exc
     except httpx.HTTPError:
         pass  # refused, TLS, ...: Chroma's own client reports these, in its words
@@ -344,10 +348,8 @@ def _lock_for_writing(config: ChromaConfig) -> int:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError as exc:
         os.close(fd)
-        raise StoreError(
-            f"another `newsbot index` is writing {config.where}: wait for it to finish. "
-            "To index while other processes serve, run a Chroma server and set CHROMA_HOST "
-            "(see Deploying in the README)."
+        raise StoreBusy(
+            f"another process is writing {config.where}: wait for it to finish."
         ) from exc
     return fd
 

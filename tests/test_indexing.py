@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.errors import describe
 from bot.factory import build_indexer, build_store
 from index.articles import find_articles, read_article
 from index.errors import EmbeddingMismatch
@@ -107,5 +108,8 @@ def test_skips_bad_files_and_duplicates(settings, embedder, seed_dir: Path) -> N
 def test_other_embedding_model_is_refused(settings, embedder, seed_dir: Path) -> None:
     build_indexer(settings, embedder).run([seed_dir])
     other = ChunkStore(build_store(settings, embedder).config, "text-embedding-3-small", 1536)
-    with pytest.raises(EmbeddingMismatch, match=r"newsbot index --rebuild"):
+    with pytest.raises(EmbeddingMismatch) as refused:
         other.check_model()
+    # `index` names the models; the command that fixes it is added where the bot shows the error.
+    assert "newsbot" not in str(refused.value)
+    assert "newsbot index --rebuild" in describe(refused.value)

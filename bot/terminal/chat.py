@@ -21,6 +21,7 @@ from bot.answer import Answer, Citation, Turn
 from bot.errors import NewsbotError, describe
 from bot.service import IndexStats, NewsService
 from bot.terminal.render import answer_as_text, passage_of, sources_lines, sources_with_quotes
+from index.errors import EmptyIndex
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -36,10 +37,6 @@ Ask a question about the articles; a follow-up question uses the conversation.
   /help        this help
   /quit        leave (Ctrl-D does too)
 Ctrl-C stops an answer while it is being produced."""
-EMPTY_INDEX_HINT = (
-    "No articles are indexed yet. Build the index with `newsbot index seeds/` "
-    "(or `newsbot index FOLDER` for your own articles), then ask again."
-)
 
 
 @dataclass
@@ -186,7 +183,7 @@ def run_plain(
     """Answer each line of `lines` in turn; exit status 1 if any line failed, else 0."""
     stats = service.stats()
     if not stats.articles:
-        print(f"error: {EMPTY_INDEX_HINT}", file=err)
+        print(f"error: {describe(EmptyIndex())}", file=err)
         return 1
 
     def ask(question: str, history: list[Turn]) -> Answer:
@@ -298,7 +295,8 @@ class TerminalChat:
             return
         self.console.print(greeting(stats), markup=False)
         if not stats.articles:
-            self.console.print(EMPTY_INDEX_HINT, style="yellow", markup=False)
+            hint = describe(EmptyIndex())
+            self.console.print(hint[:1].upper() + hint[1:], style="yellow", markup=False)
         self.console.print("Ask a question; /help lists the commands; Ctrl-D leaves.", style="dim")
         self.console.print()
 
