@@ -112,7 +112,7 @@ class Answer:
     mode: Mode = "extractive"
     verified: Verification | None = None
     # The question as it was searched for, after a follow-up was made to stand alone.
-    standalone_question: str | None = None
+    standalone: str | None = None
     closest: tuple[Source, ...] = ()
     notice: str | None = None  # e.g. the model was down and this is the extractive answer
     short_answer: ShortAnswer | None = None
@@ -141,8 +141,8 @@ class Answer:
             data["missing"] = list(self.missing)
         if self.verified is not None:
             data["verified"] = asdict(self.verified)
-        if self.standalone_question and self.standalone_question != self.question:
-            data["standalone_question"] = self.standalone_question
+        if self.standalone and self.standalone != self.question:
+            data["standalone_question"] = self.standalone
         if self.closest:
             data["closest"] = [asdict(s) for s in self.closest]
         if self.notice:

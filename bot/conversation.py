@@ -1,62 +1,34 @@
-"""Follow-up questions: the conversation, bounded, and the model's standalone rewrite of a follow-up."""
+"""What a front end remembers of one chat: its recent turns and its last answer, nothing else.
+
+The terminal chat holds one `Conversation`, the Telegram bot one per chat. Each question is asked with
+the conversation's turns; the service decides how many of them a follow-up may refer to
+(`history_turns`), so a conversation only has to keep as many as that can ever be.
+"""
 
 from __future__ import annotations
 
-import re
-from collections.abc import Sequence
+from collections import deque
+from dataclasses import dataclass, field
 
-from bot.answer import Turn
-from bot.answering.claims import content_words
-from bot.answering.llm import ChatModel
-from bot.answering.prompts import rewrite_messages
+from bot.answer import Answer, Turn
 
-# A turn's answer can be long (quotes, lists); what a follow-up refers to is near its start.
-MAX_ANSWER_CHARS = 600
-MAX_REWRITE_CHARS = 300
-_LABEL = re.compile(r"^\s*(rewritten|standalone)?\s*question\s*:\s*", re.I)
+# The most turns `history_turns` may be set to: older turns can never be used, so they are dropped.
+MAX_TURNS = 50
 
 
-def estimate_tokens(text: str) -> int:
-    """About four characters a token, for English text and the usual tokenizers."""
-    return len(text) // 4 + 1
+@dataclass
+class Conversation:
+    """Recent turns for follow-up questions, and the last answer for /sources and /source N."""
 
+    turns: deque[Turn] = field(default_factory=lambda: deque(maxlen=MAX_TURNS))
+    last: Answer | None = None
 
-def bounded_history(history: Sequence[Turn], *, turns: int, tokens: int) -> list[Turn]:
-    """The most recent turns, at most `turns` of them and about `tokens` tokens in all."""
-    kept: list[Turn] = []
-    budget = tokens
-    for turn in reversed(list(history)[-turns:] if turns else []):
-        short = Turn(turn.question, turn.answer[:MAX_ANSWER_CHARS])
-        cost = estimate_tokens(short.question) + estimate_tokens(short.answer)
-        if cost > budget:
-            break
-        budget -= cost
-        kept.append(short)
-    kept.reverse()
-    return kept
+    def record(self, answer: Answer) -> None:
+        """Remember `answer` as the last one, and as the newest turn."""
+        self.last = answer
+        self.turns.append(Turn(answer.question, answer.text))
 
-
-def rewrite_follow_up(model: ChatModel, question: str, history: Sequence[Turn]) -> str | None:
-    """`question` rewritten by the model to stand on its own, or None if the rewrite is unusable.
-
-    A rewrite is used only if it brings in words from the conversation that the question lacked
-    (the names it referred to); otherwise it resolved nothing and the caller's fallback is better.
-    Raises ModelError when the model fails.
-    """
-    if not history:
-        return None
-    reply = model.complete(rewrite_messages(question, history), max_tokens=64, temperature=0.0)
-    lines = [line for line in reply.strip().splitlines() if line.strip()]
-    if not lines:
-        return None
-    rewrite = _LABEL.sub("", lines[0]).strip().strip("\"“”'")
-    if not rewrite or len(rewrite) > MAX_REWRITE_CHARS:
-        return None
-    context = set().union(*(content_words(f"{t.question} {t.answer}") for t in history))
-    brought_in = (content_words(rewrite) - content_words(question)) & context
-    if not brought_in:
-        return None
-    if not rewrite.rstrip().endswith("?"):
-        # A weak model may answer instead of rewriting; its words still say what was meant.
-        rewrite = f"{question} ({rewrite})"
-    return rewrite
+    def reset(self) -> None:
+        """Forget everything: the next question starts afresh."""
+        self.turns.clear()
+        self.last = None

@@ -69,6 +69,7 @@ def build_service(settings: Settings) -> NewsService:
         extractive,
         top_k=settings.top_k,
         history_turns=settings.history_turns,
+        history_tokens=settings.history_tokens,
         generator=build_generator(settings, embedder, extractive),
     )
 
@@ -95,10 +96,4 @@ def build_generator(
             retries=settings.llm_retries,
         )
     )
-    return GeneratedAnswerer(
-        model,
-        CitationChecker(embedder),
-        extractive,
-        history_turns=settings.history_turns,
-        history_tokens=settings.history_tokens,
-    )
+    return GeneratedAnswerer(model, CitationChecker(embedder), extractive)

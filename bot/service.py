@@ -1,7 +1,9 @@
 """The core service: a question and its conversation in, a cited answer out.
 
 Every front end (command line, terminal chat, Telegram) calls this and nothing below it. It keeps no
-state between calls: the caller owns the conversation and passes it in.
+state between calls: the caller owns the conversation and passes its turns in, and the service
+decides how many of them a follow-up may refer to (`history_turns`, and `history_tokens` of them
+for the model).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import TYPE_CHECKING
 from bot.answer import Answer, Turn
 from bot.answering.answerability import Coverage, CoverageConfig, coverage
 from bot.answering.extractive import ExtractiveAnswerer, refusal
+from bot.answering.follow_up import bounded_history, with_previous_question
 from bot.errors import ModelError, QuestionError
 from index.retrieval import Passage, Retriever
 
@@ -24,11 +27,6 @@ if TYPE_CHECKING:
 
 # Retrieval reads this much of a question; the embedding model sees far less anyway.
 MAX_QUESTION_CHARS = 2000
-_FOLLOW_UP = re.compile(
-    r"^(and|but|so|also|what about|how about)\b|\b(they|them|their|it|its|he|she|him|her|"
-    r"that|this|those|these|there|then)\b",
-    re.I,
-)
 
 
 # Markup pasted with a question: terminal colour codes, HTML tags (a script or style with its
@@ -77,6 +75,7 @@ class NewsService:
         *,
         top_k: int = 6,
         history_turns: int = 6,
+        history_tokens: int = 800,
         generator: GeneratedAnswerer | None = None,
         coverage: CoverageConfig | None = None,
     ) -> None:
@@ -86,6 +85,7 @@ class NewsService:
         self.generator = generator
         self.top_k = top_k
         self.history_turns = history_turns
+        self.history_tokens = history_tokens
         self.coverage_config = coverage or CoverageConfig()
 
     def search(
@@ -120,14 +120,11 @@ class NewsService:
             )
             assert isinstance(final, Answer)
             return final
-        standalone = self.standalone_question(question, history)
-        passages = self.retriever.search(
-            standalone, k=k or self.top_k, as_of=as_of, exclude=exclude
-        )
-        search_text = standalone if standalone != question else None
-        if not (covered := self.coverage(standalone, passages)).covered:
-            return refusal(question, passages, standalone=search_text, missing=covered.missing)
-        return self.extractive.answer(question, passages, search_text=search_text)
+        standalone = self.standalone(question, history)
+        passages, refused = self._retrieve(question, standalone, as_of=as_of, k=k, exclude=exclude)
+        if refused is not None:
+            return refused
+        return self.extractive.answer(question, passages, standalone=standalone)
 
     def stream(
         self,
@@ -166,26 +163,41 @@ class NewsService:
         exclude: Collection[str] = (),
     ) -> Iterator[str | Answer]:
         assert self.generator is not None
-        standalone = self.standalone_question(question, history)
+        standalone = self.standalone(question, history)
         failure: ModelError | None = None
-        if standalone != question:
+        if standalone is not None:
+            recent = bounded_history(history, turns=self.history_turns, tokens=self.history_tokens)
             try:
-                standalone = self.generator.standalone_question(question, history) or standalone
+                standalone = self.generator.rewrite_follow_up(question, recent) or standalone
             except ModelError as exc:
                 failure = exc
-        passages = self.retriever.search(
-            standalone, k=k or self.top_k, as_of=as_of, exclude=exclude
-        )
-        search_text = standalone if standalone != question else None
-        if not (covered := self.coverage(standalone, passages)).covered:
+        passages, refused = self._retrieve(question, standalone, as_of=as_of, k=k, exclude=exclude)
+        if refused is not None:
             # The model is not asked (nor paid) for what the articles can't answer.
-            yield refusal(question, passages, standalone=search_text, missing=covered.missing)
+            yield refused
             return
         if failure is not None:
             # The model just failed after its retries: don't make the user wait through them twice.
-            yield self.generator.model_down(question, passages, failure, standalone=search_text)
+            yield self.generator.model_down(question, passages, failure, standalone=standalone)
             return
-        yield from self.generator.respond(question, passages, standalone=search_text, stream=stream)
+        yield from self.generator.respond(question, passages, standalone=standalone, stream=stream)
+
+    def _retrieve(
+        self,
+        question: str,
+        standalone: str | None,
+        *,
+        as_of: date | None,
+        k: int | None,
+        exclude: Collection[str],
+    ) -> tuple[list[Passage], Answer | None]:
+        """The passages for the question as searched, and the refusal if they don't cover it."""
+        searched = standalone or question
+        passages = self.retriever.search(searched, k=k or self.top_k, as_of=as_of, exclude=exclude)
+        covered = self.coverage(searched, passages)
+        if covered.covered:
+            return passages, None
+        return passages, refusal(question, passages, standalone=standalone, missing=covered.missing)
 
     def coverage(self, question: str, passages: Sequence[Passage]) -> Coverage:
         """Whether `passages` can answer `question`, and what of it they leave out."""
@@ -210,9 +222,9 @@ class NewsService:
         by_file = {r.file: (r.date, r.title) for r in self.retriever.catalog.records}
         return [title for _, title in sorted(by_file.values(), reverse=True)[:limit]]
 
-    def standalone_question(self, question: str, history: Sequence[Turn]) -> str:
-        """A follow-up ("and when was that?") made searchable by adding the question it follows."""
-        recent = list(history)[-self.history_turns :] if self.history_turns else []
-        if not recent or not _FOLLOW_UP.search(question):
-            return question
-        return f"{question} ({recent[-1].question})"
+    def standalone(self, question: str, history: Sequence[Turn]) -> str | None:
+        """A follow-up ("and when was that?") made searchable by adding the question it follows;
+        None for a question that stands alone (or when no turn may be referred to)."""
+        if not self.history_turns or not history:
+            return None
+        return with_previous_question(question, history[-1])

@@ -8,6 +8,8 @@ from typing import Annotated
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.conversation import MAX_TURNS
+
 LOCAL_EMBED_MODEL = "all-MiniLM-L6-v2"
 
 
@@ -62,7 +64,7 @@ class Settings(BaseSettings):
     llm_timeout: float = Field(60.0, gt=0, description="Seconds before a model call gives up.")
     llm_max_tokens: int = Field(512, ge=16, le=8192)
     history_turns: int = Field(
-        6, ge=0, le=50, description="Conversation turns kept for follow-ups."
+        6, ge=0, le=MAX_TURNS, description="Conversation turns kept for follow-ups."
     )
     history_tokens: int = Field(
         800,

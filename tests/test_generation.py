@@ -141,7 +141,7 @@ def test_follow_up_is_rewritten_from_the_history(llm_settings: Settings) -> None
             "They renewed the Acquisition and Cross-Servicing Agreement [1].",
         )
     ]
-    standalone = service.generator.standalone_question("and when was that?", history)
+    standalone = service.generator.rewrite_follow_up("and when was that?", history)
     assert standalone is not None
     assert re.search(r"Acquisition|Cross-Servicing|Agreement|Malaysia", standalone, re.I)
 

@@ -99,15 +99,15 @@ class ExtractiveAnswerer:
         question: str,
         passages: Sequence[Passage],
         *,
-        search_text: str | None = None,
+        standalone: str | None = None,
     ) -> Answer:
-        query = search_text or question
+        query = standalone or question
         candidates = self.rank_sentences(query, passages)
         cfg = self.config
         best_dense = max((p.dense for p in passages), default=0.0)
         relevance = max((c.relevance for c in candidates), default=0.0)
         if relevance < cfg.min_relevance or best_dense < cfg.min_dense:
-            return refusal(question, passages, standalone=search_text)
+            return refusal(question, passages, standalone=standalone)
 
         chosen: list[list[_Candidate]] = []  # each claim with its syndicated copies
         for cand in candidates:
@@ -156,7 +156,7 @@ class ExtractiveAnswerer:
             text=text,
             citations=tuple(citations),
             mode="extractive",
-            standalone_question=search_text,
+            standalone=standalone,
             passages=tuple(passages),
             short_answer=short,
         )
@@ -370,7 +370,7 @@ def refusal(
         text=text,
         refused=True,
         mode="extractive",
-        standalone_question=standalone,
+        standalone=standalone,
         closest=tuple(closest),
         passages=tuple(passages),
         missing=tuple(missing),

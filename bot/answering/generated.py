@@ -14,9 +14,9 @@ from dataclasses import replace
 from bot.answer import Answer, Turn
 from bot.answering.citations import CitationChecker
 from bot.answering.extractive import ExtractiveAnswerer, refusal
+from bot.answering.follow_up import rewrite_follow_up
 from bot.answering.llm import ChatModel
 from bot.answering.prompts import answer_messages, source_views
-from bot.conversation import bounded_history, rewrite_follow_up
 from bot.errors import ModelError
 from index.retrieval import Passage
 
@@ -34,27 +34,22 @@ class GeneratedAnswerer:
         model: ChatModel,
         checker: CitationChecker,
         extractive: ExtractiveAnswerer,
-        *,
-        history_turns: int = 6,
-        history_tokens: int = 800,
     ) -> None:
         self.model = model
         self.checker = checker
         self.extractive = extractive
-        self.history_turns = history_turns
-        self.history_tokens = history_tokens
 
     @property
     def name(self) -> str:
         return self.model.name
 
-    def standalone_question(self, question: str, history: Sequence[Turn]) -> str | None:
-        """The model's standalone form of a follow-up, or None when it gives nothing usable.
+    def rewrite_follow_up(self, question: str, turns: Sequence[Turn]) -> str | None:
+        """The model's standalone form of a follow-up to `turns` (the recent ones, as the service
+        bounds them), or None when it gives nothing usable.
 
         Raises ModelError when the model fails.
         """
-        recent = bounded_history(history, turns=self.history_turns, tokens=self.history_tokens)
-        return rewrite_follow_up(self.model, question, recent)
+        return rewrite_follow_up(self.model, question, turns)
 
     def respond(
         self,
@@ -94,7 +89,7 @@ class GeneratedAnswerer:
                 verified=verified,
             )
         elif verified.supported == 0:
-            fallback = self.extractive.answer(question, passages, search_text=standalone)
+            fallback = self.extractive.answer(question, passages, standalone=standalone)
             yield replace(fallback, verified=verified, notice=UNVERIFIED_NOTICE)
         else:
             yield Answer(
@@ -103,7 +98,7 @@ class GeneratedAnswerer:
                 citations=result.citations,
                 mode="generated",
                 verified=verified,
-                standalone_question=standalone,
+                standalone=standalone,
                 passages=tuple(passages),
             )
 
@@ -116,5 +111,5 @@ class GeneratedAnswerer:
         standalone: str | None = None,
     ) -> Answer:
         """The extractive answer, with a notice that the model failed and why."""
-        answer = self.extractive.answer(question, passages, search_text=standalone)
+        answer = self.extractive.answer(question, passages, standalone=standalone)
         return replace(answer, notice=f"{error}. Showing quotes from the articles instead")

@@ -99,7 +99,7 @@ async def answer_question(message: Message, question: str, context: Context) -> 
     state = chat_state(context)
     as_of = message.date.date()
     async with state.lock:
-        history = tuple(state.history)
+        history = tuple(state.conversation.turns)
         live = LiveReply(context.bot, message.chat_id, reply_to=_reply_target(message))
         typing = asyncio.create_task(keep_typing(context.bot, message.chat_id))
         try:
@@ -112,7 +112,7 @@ async def answer_question(message: Message, question: str, context: Context) -> 
             return
         finally:
             typing.cancel()
-        state.remember(answer, keep=rt.settings.history_turns)
+        state.conversation.record(answer)
         await live.finish(answer_messages(answer))
 
 

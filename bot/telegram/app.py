@@ -32,11 +32,10 @@ from bot.service import NewsService
 from bot.settings import Settings
 from bot.telegram.access import AccessPolicy, QuestionRateLimiter
 from bot.telegram.answering import on_question
-from bot.telegram.conversation import ChatState
 from bot.telegram.delivery import send_html
 from bot.telegram.formatting import escape
 from bot.telegram.handlers import ADMIN_COMMANDS, COMMANDS, gate
-from bot.telegram.runtime import Context, Runtime
+from bot.telegram.runtime import ChatState, Context, Runtime
 from index.indexing import IndexSummary
 
 log = logging.getLogger(__name__)

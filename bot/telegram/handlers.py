@@ -82,7 +82,7 @@ def _overview(service: NewsService) -> tuple[IndexStats | None, list[str]]:
 
 async def sources_command(update: Update, context: Context) -> None:
     """/sources: the last answer's sources with their quotes."""
-    await _reply(update, context, sources_html(chat_state(context).last_answer))
+    await _reply(update, context, sources_html(chat_state(context).conversation.last))
 
 
 def citation_number(args: Sequence[str], answer: Answer | None) -> int | str:
@@ -103,7 +103,7 @@ def citation_number(args: Sequence[str], answer: Answer | None) -> int | str:
 
 async def source_command(update: Update, context: Context) -> None:
     """/source N: the full passage behind citation N of the last answer, with its file."""
-    answer = chat_state(context).last_answer
+    answer = chat_state(context).conversation.last
     n = citation_number(context.args or [], answer)
     if isinstance(n, str) or answer is None:
         await _reply(update, context, escape(str(n)))
@@ -113,7 +113,7 @@ async def source_command(update: Update, context: Context) -> None:
 
 async def reset_command(update: Update, context: Context) -> None:
     """/reset: forget this chat's conversation."""
-    chat_state(context).reset()
+    chat_state(context).conversation.reset()
     await _reply(update, context, "Done: I have forgotten this chat's conversation.")
 
 

@@ -1,4 +1,5 @@
-"""What every handler needs (the service, the access rules, the settings), kept in `bot_data`."""
+"""What the handlers keep: for the whole bot in `bot_data` (the service, the access rules, the
+settings), and for each chat in `chat_data` (its conversation)."""
 
 from __future__ import annotations
 
@@ -9,11 +10,21 @@ from typing import Any, TypeAlias
 
 from telegram.ext import CallbackContext, ExtBot
 
+from bot.conversation import Conversation
 from bot.service import NewsService
 from bot.settings import Settings
 from bot.telegram.access import AccessPolicy, QuestionRateLimiter
-from bot.telegram.conversation import ChatState
 from index.indexing import IndexSummary
+
+
+@dataclass
+class ChatState:
+    """One chat's conversation (python-telegram-bot keeps one per chat in `context.chat_data`)."""
+
+    conversation: Conversation = field(default_factory=Conversation)
+    # One question at a time per chat, so a follow-up sees the answer before it.
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
 
 Context: TypeAlias = CallbackContext[ExtBot[Any], dict[Any, Any], ChatState, dict[Any, Any]]
 _KEY = "newsbot"

@@ -10,7 +10,6 @@ import logging
 import queue
 import signal
 import threading
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -18,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, TextIO
 
 from bot.answer import Answer, Citation, Turn
+from bot.conversation import Conversation
 from bot.errors import NewsbotError, describe
 from bot.service import IndexStats, NewsService
 from bot.terminal.render import answer_as_text, passage_of, sources_lines, sources_with_quotes
@@ -37,22 +37,6 @@ Ask a question about the articles; a follow-up question uses the conversation.
   /help        this help
   /quit        leave (Ctrl-D does too)
 Ctrl-C stops an answer while it is being produced."""
-
-
-@dataclass
-class Conversation:
-    """What the chat remembers: recent turns for follow-up questions, and the last answer."""
-
-    turns: deque[Turn]
-    last: Answer | None = None
-
-    def record(self, answer: Answer) -> None:
-        self.last = answer
-        self.turns.append(Turn(answer.question, answer.text))
-
-    def reset(self) -> None:
-        self.turns.clear()
-        self.last = None
 
 
 @dataclass(frozen=True)
@@ -86,11 +70,8 @@ class Chat:
     service: NewsService
     view: View
     ask: Callable[[str, list[Turn]], Answer | None]
-    conversation: Conversation = field(init=False)
+    conversation: Conversation = field(default_factory=Conversation)
     errors: int = 0
-
-    def __post_init__(self) -> None:
-        self.conversation = Conversation(deque(maxlen=self.service.history_turns))
 
     def handle(self, line: str) -> bool:
         """Act on one line; False when the person wants to leave."""

@@ -1,0 +1,86 @@
+"""Follow-up questions made to stand alone: by adding the question they follow, or by the model.
+
+A follow-up ("and when was that?") can't be searched for as it is. Without a model, the question it
+follows is added to it; with one, the model rewrites it from the recent turns, bounded in turns and
+in tokens. Which turns are recent is the service's to say (`history_turns`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from bot.answer import Turn
+from bot.answering.prompts import rewrite_messages
+
+if TYPE_CHECKING:
+    from bot.answering.llm import ChatModel
+
+# A turn's answer can be long (quotes, lists); what a follow-up refers to is near its start.
+MAX_ANSWER_CHARS = 600
+MAX_REWRITE_CHARS = 300
+_LABEL = re.compile(r"^\s*(rewritten|standalone)?\s*question\s*:\s*", re.I)
+_FOLLOW_UP = re.compile(
+    r"^(and|but|so|also|what about|how about)\b|\b(they|them|their|it|its|he|she|him|her|"
+    r"that|this|those|these|there|then)\b",
+    re.I,
+)
+
+
+def with_previous_question(question: str, previous: Turn) -> str | None:
+    """A follow-up made searchable by adding the question it follows; None when `question` does
+    not read as a follow-up."""
+    if not _FOLLOW_UP.search(question):
+        return None
+    return f"{question} ({previous.question})"
+
+
+def estimate_tokens(text: str) -> int:
+    """About four characters a token, for English text and the usual tokenizers."""
+    return len(text) // 4 + 1
+
+
+def bounded_history(history: Sequence[Turn], *, turns: int, tokens: int) -> list[Turn]:
+    """The most recent turns, at most `turns` of them and about `tokens` tokens in all."""
+    kept: list[Turn] = []
+    budget = tokens
+    for turn in reversed(list(history)[-turns:] if turns else []):
+        short = Turn(turn.question, turn.answer[:MAX_ANSWER_CHARS])
+        cost = estimate_tokens(short.question) + estimate_tokens(short.answer)
+        if cost > budget:
+            break
+        budget -= cost
+        kept.append(short)
+    kept.reverse()
+    return kept
+
+
+def rewrite_follow_up(model: ChatModel, question: str, history: Sequence[Turn]) -> str | None:
+    """`question` rewritten by the model to stand on its own, or None if the rewrite is unusable.
+
+    A rewrite is used only if it brings in words from the conversation that the question lacked
+    (the names it referred to); otherwise it resolved nothing and the caller's fallback is better.
+    Raises ModelError when the model fails.
+    """
+    # Here, not at the top: the service imports this module, and claims loads the lexicon, which
+    # only the model's path needs (`newsbot ask` without a model starts without it).
+    from bot.answering.claims import content_words
+
+    if not history:
+        return None
+    reply = model.complete(rewrite_messages(question, history), max_tokens=64, temperature=0.0)
+    lines = [line for line in reply.strip().splitlines() if line.strip()]
+    if not lines:
+        return None
+    rewrite = _LABEL.sub("", lines[0]).strip().strip("\"“”'")
+    if not rewrite or len(rewrite) > MAX_REWRITE_CHARS:
+        return None
+    context = set().union(*(content_words(f"{t.question} {t.answer}") for t in history))
+    brought_in = (content_words(rewrite) - content_words(question)) & context
+    if not brought_in:
+        return None
+    if not rewrite.rstrip().endswith("?"):
+        # A weak model may answer instead of rewriting; its words still say what was meant.
+        rewrite = f"{question} ({rewrite})"
+    return rewrite
