@@ -1,32 +1,23 @@
-"""`newsbot chat`: a conversation about the articles in the terminal, or one question a line from a pipe.
+"""`newsbot chat`, line by line: commands and questions, and the plain view for a pipe.
 
-The chat owns only the conversation (recent turns, the last answer) and its rendering; every answer
-comes from `NewsService`, which keeps no state, so the turns are passed in with each question.
+The chat owns only the conversation (recent turns, the last answer) and how it is shown; every
+answer comes from `NewsService`, which keeps no state, so the turns are passed in with each question.
+On a terminal, `bot.terminal.console` shows the same chat with rich text and prompt_toolkit.
 """
 
 from __future__ import annotations
 
-import logging
-import queue
-import signal
-import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
-from pathlib import Path
-from typing import TYPE_CHECKING, Protocol, TextIO
+from typing import Protocol, TextIO
 
 from bot.answer import Answer, Citation, Turn
 from bot.conversation import Conversation
-from bot.errors import NewsbotError, describe
-from bot.service import IndexStats, NewsService
+from bot.errors import describe
+from bot.service import NewsService
 from bot.terminal.render import answer_as_text, passage_of, sources_lines, sources_with_quotes
 from index.errors import EmptyIndex
-
-if TYPE_CHECKING:
-    from rich.console import Console
-
-log = logging.getLogger("newsbot.chat")
 
 PROMPT = "newsbot> "
 HELP = """\
@@ -67,7 +58,6 @@ class View(Protocol):
 class Chat:
     """Reads one line at a time: a command, or a question answered with the conversation so far."""
 
-    service: NewsService
     view: View
     ask: Callable[[str, list[Turn]], Answer | None]
     conversation: Conversation = field(default_factory=Conversation)
@@ -133,6 +123,8 @@ def _citation(answer: Answer, argument: str) -> Citation | None:
 
 @dataclass
 class PlainView:
+    """The chat's view in a pipe: plain text on `out`, errors on `err`."""
+
     out: TextIO
     err: TextIO
 
@@ -170,219 +162,8 @@ def run_plain(
     def ask(question: str, history: list[Turn]) -> Answer:
         return service.answer(question, history, as_of=date.today(), k=k)
 
-    chat = Chat(service, PlainView(out, err), ask)
+    chat = Chat(PlainView(out, err), ask)
     for line in lines:
         if not chat.handle(line):
             break
     return 1 if chat.errors else 0
-
-
-# --- the terminal -----------------------------------------------------------------------------
-
-
-@dataclass
-class RichView:
-    console: Console
-
-    def answer(self, answer: Answer) -> None:
-        from bot.terminal.render_rich import answer_view
-
-        self.console.print(answer_view(answer))
-        self.console.print()
-
-    def sources(self, answer: Answer) -> None:
-        from bot.terminal.render_rich import sources_view
-
-        self.console.print(sources_view(answer))
-        self.console.print()
-
-    def source(self, answer: Answer, citation: Citation) -> None:
-        from bot.terminal.render_rich import source_view
-
-        self.console.print(source_view(answer, citation))
-        self.console.print()
-
-    def info(self, text: str) -> None:
-        self.console.print(text, style="dim", markup=False)
-
-    def error(self, text: str) -> None:
-        self.console.print(f"error: {text}", style="bold red", markup=False)
-
-
-class _Producer:
-    """Runs one `NewsService.stream` in a thread, so Ctrl-C leaves at once and the service is never
-    cut off halfway: a stopped stream is closed at its next piece and what it still yields is
-    dropped."""
-
-    def __init__(self, stream: Callable[[], Iterator[str | Answer]]) -> None:
-        self._stream = stream
-        self._queue: queue.Queue[tuple[str, object]] = queue.Queue()
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._run, name="newsbot-answer", daemon=True)
-        self.thread.start()
-
-    def _run(self) -> None:
-        try:
-            pieces = self._stream()
-            try:
-                for piece in pieces:
-                    if self.stop.is_set():
-                        break
-                    self._queue.put(("piece", piece))
-            finally:
-                close = getattr(pieces, "close", None)
-                if close is not None:
-                    close()
-        except BaseException as exc:
-            self._queue.put(("error", exc))
-        else:
-            self._queue.put(("done", None))
-
-    def pieces(self) -> Iterator[str | Answer]:
-        """What the stream yields, as it comes, until it ends or `stop` is set."""
-        while not self.stop.is_set():
-            # Short waits, so that a stop (Ctrl-C) is seen at once.
-            try:
-                kind, value = self._queue.get(timeout=0.05)
-            except queue.Empty:
-                continue
-            if kind == "error":
-                assert isinstance(value, BaseException)
-                raise value
-            if kind == "done":
-                return
-            assert isinstance(value, str | Answer)
-            yield value
-
-
-class TerminalChat:
-    """The chat on a terminal: prompt_toolkit for the line, rich for the answer, Ctrl-C to stop."""
-
-    def __init__(
-        self, service: NewsService, console: Console, *, k: int | None, history_file: Path | None
-    ) -> None:
-        self.service = service
-        self.console = console
-        self.k = k
-        self.history_file = history_file
-        self.chat = Chat(service, RichView(console), self.ask)
-        self._previous: _Producer | None = None
-
-    def greet(self) -> None:
-        try:
-            stats = self.service.stats()
-        except Exception as exc:
-            self.chat.view.error(describe(exc))
-            return
-        self.console.print(greeting(stats), markup=False)
-        if not stats.articles:
-            hint = describe(EmptyIndex())
-            self.console.print(hint[:1].upper() + hint[1:], style="yellow", markup=False)
-        self.console.print("Ask a question; /help lists the commands; Ctrl-D leaves.", style="dim")
-        self.console.print()
-
-    def ask(self, question: str, history: list[Turn]) -> Answer | None:
-        """The answer, streamed as it is written; None when Ctrl-C stopped it."""
-        from rich.live import Live
-        from rich.spinner import Spinner
-        from rich.text import Text
-
-        from bot.terminal.render_rich import answer_text
-
-        if self._previous is not None and self._previous.thread.is_alive():
-            # A stopped answer is still winding down; one service call at a time.
-            with self.console.status("finishing the stopped answer…"):
-                self._previous.thread.join()
-        producer = _Producer(
-            lambda: self.service.stream(question, history, as_of=date.today(), k=self.k)
-        )
-        self._previous = producer
-        draft = ""
-        live = Live(
-            Spinner("dots", Text("searching the articles…", style="dim")),
-            console=self.console,
-            transient=True,
-            refresh_per_second=12,
-            vertical_overflow="visible",
-        )
-        # Ctrl-C only sets a flag while an answer is produced: an exception could strike the
-        # display halfway through drawing; the stream is closed at its next piece instead.
-        previous_handler = signal.signal(signal.SIGINT, lambda *_: producer.stop.set())
-        try:
-            with live:
-                for piece in producer.pieces():
-                    if isinstance(piece, Answer):
-                        return piece
-                    draft += piece
-                    live.update(answer_text(draft), refresh=True)
-        finally:
-            signal.signal(signal.SIGINT, previous_handler)
-        if producer.stop.is_set():
-            if draft:
-                self.console.print(answer_text(draft), style="dim")
-            self.console.print("(stopped)", style="yellow")
-            self.console.print()
-            return None
-        raise NewsbotError("the answer ended before it was complete; please ask again")
-
-    def run(self) -> int:
-        from prompt_toolkit import PromptSession
-        from prompt_toolkit.auto_suggest import AutoSuggestFromHistory
-        from prompt_toolkit.history import FileHistory, History, InMemoryHistory
-        from prompt_toolkit.output import ColorDepth
-
-        history: History = InMemoryHistory()
-        if self.history_file is not None:
-            try:
-                self.history_file.parent.mkdir(parents=True, exist_ok=True)
-                self.history_file.touch()
-                history = FileHistory(str(self.history_file))
-            except OSError as exc:
-                log.debug("question history not kept: %s", exc)
-        session: PromptSession[str] = PromptSession(
-            history=history,
-            auto_suggest=AutoSuggestFromHistory(),
-            color_depth=ColorDepth.MONOCHROME if self.console.no_color else None,
-        )
-        self.greet()
-        while True:
-            try:
-                line = session.prompt([("bold ansicyan", PROMPT)])
-            except KeyboardInterrupt:
-                continue  # Ctrl-C at the prompt clears the line, as in a shell
-            except EOFError:
-                break
-            try:
-                if not self.chat.handle(line):
-                    break
-            except KeyboardInterrupt:
-                self.console.print("(stopped)", style="yellow")
-        self.console.print("Bye.", style="dim")
-        return 0
-
-
-def greeting(stats: IndexStats) -> str:
-    """The first line: what is indexed, and what answers."""
-    if stats.articles:
-        newest = f", newest {stats.newest}" if stats.newest else ""
-        indexed = f"{stats.articles} article{'s' if stats.articles != 1 else ''} indexed{newest}"
-    else:
-        indexed = "no articles indexed"
-    if stats.answerer == "extractive":
-        answerer = "extractive (quotes the best sentences; no model)"
-    else:
-        answerer = f"{stats.answerer} (generated, every citation checked)"
-    return f"newsbot · {indexed} · answers: {answerer}"
-
-
-def run_terminal(
-    service: NewsService,
-    *,
-    history_file: Path | None,
-    k: int | None = None,
-    color: bool = True,
-) -> int:
-    from rich.console import Console
-
-    console = Console(highlight=False, no_color=not color or None)
-    return TerminalChat(service, console, k=k, history_file=history_file).run()

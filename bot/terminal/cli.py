@@ -289,19 +289,22 @@ def chat_command(k: int | None, no_color: bool) -> None:
     """
     with user_errors():
         from bot.factory import build_service
-        from bot.terminal import chat as repl
 
         settings = load_settings()
         service = build_service(settings)
         if sys.stdin.isatty() and sys.stdout.isatty():
-            code = repl.run_terminal(
+            from bot.terminal.console import run_terminal
+
+            code = run_terminal(
                 service,
                 history_file=settings.data_dir / "chat_history",
                 k=k,
                 color=not no_color and os.environ.get("TERM") != "dumb",
             )
         else:
-            code = repl.run_plain(service, sys.stdin, sys.stdout, sys.stderr, k=k)
+            from bot.terminal.chat import run_plain
+
+            code = run_plain(service, sys.stdin, sys.stdout, sys.stderr, k=k)
     sys.exit(code)
 
 
