@@ -6,12 +6,14 @@ import asyncio
 import logging
 import os
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeAlias
 from urllib.parse import urlsplit
 
+from pydantic import SecretStr
 from telegram import BotCommand, BotCommandScopeChat, Update
 from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import (
@@ -59,16 +61,11 @@ def build_application(
 ) -> BotApp:
     """The bot, ready to run: `reindex` re-runs the incremental index for /reindex."""
     token = check_token(settings)
-    protect(token)
-    protect(token.partition(":")[2])  # the part after the bot id is what must stay secret
-    if settings.telegram_webhook_secret:
-        protect(settings.telegram_webhook_secret.get_secret_value())
-    root = settings.telegram_api_base_url
-
-    workers = (os.cpu_count() or 2) if service.answerer_name == "extractive" else MODEL_WORKERS
+    protect_secrets(token, settings.telegram_webhook_secret)
+    workers = worker_count(service)
 
     async def post_init(app: BotApp) -> None:
-        logging.getLogger("telegram.ext").setLevel(logging.NOTSET)
+        unquiet_library_log()
         asyncio.get_running_loop().set_default_executor(
             ThreadPoolExecutor(workers, thread_name_prefix="newsbot")
         )
@@ -76,6 +73,7 @@ def build_application(
         if announce:
             announce(f"newsbot is answering on Telegram as @{app.bot.username}")
 
+    root = settings.telegram_api_base_url
     app: BotApp = (
         ApplicationBuilder()
         .token(token)
@@ -88,7 +86,28 @@ def build_application(
         .post_init(post_init)
         .build()
     )
-    Runtime(
+    _runtime(settings, service, reindex).install(app.bot_data)
+    _add_handlers(app)
+    return app
+
+
+def protect_secrets(token: str, webhook_secret: SecretStr | None) -> None:
+    """Mask the bot token and the webhook secret in every log line from now on."""
+    protect(token)
+    protect(token.partition(":")[2])  # the part after the bot id is what must stay secret
+    if webhook_secret:
+        protect(webhook_secret.get_secret_value())
+
+
+def worker_count(service: NewsService) -> int:
+    """Threads for blocking work: one a core for extractive answers, MODEL_WORKERS with a model."""
+    return (os.cpu_count() or 2) if service.answerer_name == "extractive" else MODEL_WORKERS
+
+
+def _runtime(
+    settings: Settings, service: NewsService, reindex: Callable[[], IndexSummary]
+) -> Runtime:
+    return Runtime(
         service=service,
         settings=settings,
         access=AccessPolicy(
@@ -98,14 +117,16 @@ def build_application(
         ),
         limiter=QuestionRateLimiter(settings.telegram_questions_per_minute),
         reindex=reindex,
-    ).install(app.bot_data)
+    )
 
+
+def _add_handlers(app: BotApp) -> None:
+    """The access gate first, then the commands and questions, and the last-chance error handler."""
     app.add_handler(TypeHandler(Update, gate), group=-1)
     for name, (handler, _) in (COMMANDS | ADMIN_COMMANDS).items():
         app.add_handler(CommandHandler(name, handler))
     app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, on_question))
     app.add_error_handler(on_error)
-    return app
 
 
 async def _register_commands(app: BotApp, admins: set[int]) -> None:
@@ -169,28 +190,40 @@ def run_bot(
         return build_indexer(settings, service.retriever.embedder).run(roots)
 
     app = build_application(settings, service, reindex, announce=announce)
-    # A failed start is reported below in one line, not as python-telegram-bot's tracebacks;
-    # post_init turns its logging back on once the bot is up.
-    logging.getLogger("telegram.ext").setLevel(logging.CRITICAL)
-    try:
+    quiet_library_log()
+    with start_errors(settings):
         if webhook_url:
-            secret = (
-                settings.telegram_webhook_secret.get_secret_value()
-                if settings.telegram_webhook_secret
-                else secrets.token_urlsafe(32)
-            )
-            protect(secret)
-            app.run_webhook(
-                listen=listen,
-                port=port,
-                url_path=urlsplit(webhook_url).path.lstrip("/"),
-                webhook_url=webhook_url,
-                secret_token=secret,
-                allowed_updates=UPDATES,
-                bootstrap_retries=5,
-            )
+            _run_webhook(app, settings, webhook_url, listen=listen, port=port)
         else:
             app.run_polling(allowed_updates=UPDATES, bootstrap_retries=5)
+
+
+def _run_webhook(
+    app: BotApp, settings: Settings, webhook_url: str, *, listen: str, port: int
+) -> None:
+    """Serve the webhook; Telegram proves each update is its own with the secret set here."""
+    secret = (
+        settings.telegram_webhook_secret.get_secret_value()
+        if settings.telegram_webhook_secret
+        else secrets.token_urlsafe(32)
+    )
+    protect(secret)
+    app.run_webhook(
+        listen=listen,
+        port=port,
+        url_path=urlsplit(webhook_url).path.lstrip("/"),
+        webhook_url=webhook_url,
+        secret_token=secret,
+        allowed_updates=UPDATES,
+        bootstrap_retries=5,
+    )
+
+
+@contextmanager
+def start_errors(settings: Settings) -> Iterator[None]:
+    """A bot that can't start says why in one ConfigError: the token, or the way to Telegram."""
+    try:
+        yield
     except InvalidToken:
         raise ConfigError(
             "Telegram rejected TELEGRAM_BOT_TOKEN: copy the token again from @BotFather."
@@ -200,3 +233,13 @@ def run_bot(
             f"could not reach the Telegram Bot API at {settings.telegram_api_base_url} "
             f"({redact(str(exc))[:200]})"
         ) from None
+
+
+# A failed start is reported in one line (start_errors), not as python-telegram-bot's tracebacks;
+# once the bot is up, the library logs as configured again.
+def quiet_library_log() -> None:
+    logging.getLogger("telegram.ext").setLevel(logging.CRITICAL)
+
+
+def unquiet_library_log() -> None:
+    logging.getLogger("telegram.ext").setLevel(logging.NOTSET)
