@@ -109,7 +109,6 @@ def _runtime(
 ) -> Runtime:
     return Runtime(
         service=service,
-        settings=settings,
         access=AccessPolicy(
             allowed_users=frozenset(settings.telegram_allowed_users),
             allowed_chats=frozenset(settings.telegram_allowed_chats),

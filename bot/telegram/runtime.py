@@ -1,5 +1,5 @@
 """What the handlers keep: for the whole bot in `bot_data` (the service, the access rules, the
-settings), and for each chat in `chat_data` (its conversation)."""
+rate limiter, /reindex), and for each chat in `chat_data` (its conversation)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from telegram.ext import CallbackContext, ExtBot
 
 from bot.conversation import Conversation
 from bot.service import NewsService
-from bot.settings import Settings
 from bot.telegram.access import AccessPolicy, QuestionRateLimiter
 from index.indexing import IndexSummary
 
@@ -32,8 +31,9 @@ _KEY = "newsbot"
 
 @dataclass
 class Runtime:
+    """What every handler needs, for the whole bot."""
+
     service: NewsService
-    settings: Settings
     access: AccessPolicy
     limiter: QuestionRateLimiter
     reindex: Callable[[], IndexSummary]  # blocking: run it off the event loop
