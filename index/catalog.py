@@ -29,6 +29,11 @@ _TMP_MARK = ".tmp-"
 
 @dataclass(frozen=True)
 class ChunkRecord:
+    """One stored chunk: its text, where it stands in its file, and its sentences' spans.
+
+    `start`, `end` and every sentence span are offsets in the file, not in `text`.
+    """
+
     id: str
     file: str
     title: str
@@ -38,6 +43,10 @@ class ChunkRecord:
     end: int
     text: str
     sentences: tuple[tuple[int, int], ...]
+
+    def text_at(self, start: int, end: int) -> str:
+        """The chunk's text between two offsets in its file: a sentence by its span."""
+        return self.text[start - self.start : end - self.start]
 
 
 @cache

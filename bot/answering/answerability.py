@@ -58,10 +58,7 @@ def coverage(
     best = 0.0
     for passage in passages:
         chunk = passage.chunk
-        sentences = [
-            set(tokenize([chunk.text[a - chunk.start : b - chunk.start]])[0])
-            for a, b in chunk.sentences
-        ]
+        sentences = [set(tokenize([chunk.text_at(a, b)])[0]) for a, b in chunk.sentences]
         if chunk.title:
             sentences.insert(0, set(tokenize([chunk.title])[0]))
         stated.update(*sentences)

@@ -244,7 +244,7 @@ def _sentences(passages: Sequence[Passage]) -> list[_Candidate]:
         chunk = passage.chunk
         previous = ""
         for start, end in chunk.sentences:
-            text = chunk.text[start - chunk.start : end - chunk.start]
+            text = chunk.text_at(start, end)
             if HEADER_LINE.match(text):
                 continue
             if dateline := DATELINE.match(text):
