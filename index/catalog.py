@@ -23,6 +23,7 @@ import numpy as np
 import numpy.typing as npt
 
 from index.store import ChunkStore, chroma_errors, sentence_spans_from
+from index.vocabulary import stemmer
 
 _TMP_MARK = ".tmp-"
 
@@ -50,13 +51,6 @@ class ChunkRecord:
 
 
 @cache
-def _stemmer() -> Any:
-    import Stemmer
-
-    return Stemmer.Stemmer("english")
-
-
-@cache
 def _bm25s() -> Any:
     import bm25s
 
@@ -65,25 +59,12 @@ def _bm25s() -> Any:
     return bm25s
 
 
-@cache
-def stopwords() -> frozenset[str]:
-    """English function words ("the", "many", "did"): they say nothing about what is asked."""
-    from bm25s.stopwords import STOPWORDS_EN_PLUS
-
-    return frozenset(STOPWORDS_EN_PLUS)
-
-
-def stem(words: Sequence[str]) -> list[str]:
-    """English stems of lowercase words, as BM25 indexes them."""
-    stems: list[str] = _stemmer().stemWords(list(words))
-    return stems
-
-
 def tokenize(texts: Sequence[str]) -> list[list[str]]:
+    """Each text's terms as BM25 indexes them: lowercase words, stopwords dropped, stemmed."""
     bm25s = _bm25s()
 
     tokens: list[list[str]] = bm25s.tokenize(
-        list(texts), stopwords="en", stemmer=_stemmer(), return_ids=False, show_progress=False
+        list(texts), stopwords="en", stemmer=stemmer(), return_ids=False, show_progress=False
     )
     return tokens
 

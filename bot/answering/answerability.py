@@ -12,8 +12,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from index.catalog import stopwords, tokenize
+from index.catalog import tokenize
 from index.retrieval import Passage, search_terms
+from index.vocabulary import stopwords
 
 Idf = Callable[[Sequence[str]], dict[str, float]]
 # Words of how a question asks, not of what it asks about ("how many", "what did they say").

@@ -20,12 +20,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import cache
 from itertools import pairwise
-from typing import Any
 
 from bot.answering.lexicon import Lexicon, lexicon
-from index.articles import MONTHS
+from index.vocabulary import MONTH_NAMES, MONTHS, NUMBER_WORDS, news_stopwords, stem, stopwords
 
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
@@ -42,36 +40,6 @@ _CLAUSE_END = re.compile(
 )
 # "the two ministers" is "both ministers": a pair the text has named, not a count it asserts.
 _DEFINITE_PAIR = re.compile(r"\b(the) two(?=\s+[^\W\d_])", re.I)
-_NUMBER_WORDS = {
-    word: str(i)
-    for i, word in enumerate(
-        [
-            "zero",
-            "one",
-            "two",
-            "three",
-            "four",
-            "five",
-            "six",
-            "seven",
-            "eight",
-            "nine",
-            "ten",
-            "eleven",
-            "twelve",
-            "thirteen",
-            "fourteen",
-            "fifteen",
-            "sixteen",
-            "seventeen",
-            "eighteen",
-            "nineteen",
-            "twenty",
-        ]
-    )
-} | {"thirty": "30", "forty": "40", "fifty": "50", "hundred": "100", "dozen": "12"}
-# Each month's full name, to compare "Oct" with "October" as words.
-_MONTH_NAMES = {n: max((m for m, k in MONTHS.items() if k == n), key=len) for n in range(1, 13)}
 # Words that open a sentence in capitals without being a name.
 _OPENERS = {
     "according",
@@ -107,7 +75,6 @@ _ALIASES = {
     "american": ("us", "united states"),
     "british": ("uk", "britain", "united kingdom"),
 }
-_EXTRA_STOPWORDS = {"also", "said", "says", "would", "could", "may", "might", "according", "must"}
 _MAX_PHRASE = 3  # words in the longest WordNet collocation looked for ("per_annum", "armed_forces")
 
 
@@ -297,7 +264,7 @@ def clauses_of(
         for word, is_denied in words:
             # Function words stay out: WordNet relates "have" and "be" to half the language.
             # Verbs of saying stay in: "stated" is a way to say "said".
-            if word.casefold() not in _function_words():
+            if word.casefold() not in stopwords():
                 (denied if is_denied else affirmed).update(_keys(word, lex))
             (denied_words if is_denied else affirmed_words).append(word.casefold())
         out.append(
@@ -321,8 +288,8 @@ def clauses_of(
 
 def content_words(text: str) -> frozenset[str]:
     words = [w.casefold().replace("’", "'") for w in _WORD.findall(text)]
-    words = [w.removesuffix("'s") for w in words if w not in stopwords()]
-    return frozenset(_stemmer().stemWords([w for w in words if w]))
+    words = [w.removesuffix("'s") for w in words if w not in news_stopwords()]
+    return frozenset(stem([w for w in words if w]))
 
 
 def numbers_in(text: str) -> frozenset[str]:
@@ -334,7 +301,7 @@ def numbers_in(text: str) -> frozenset[str]:
             value = value.rstrip("0").rstrip(".")
         found.add(value)
     for word in _WORD.findall(text):
-        if (digits := _NUMBER_WORDS.get(word.casefold())) is not None:
+        if (digits := NUMBER_WORDS.get(word.casefold())) is not None:
             found.add(digits)
     return frozenset(found)
 
@@ -376,7 +343,7 @@ def _terms(text: str, lex: Lexicon) -> Iterator[Term]:
     seen: set[str] = set()
     for i, (word, denied) in enumerate(words):
         low = lowered[i]
-        if low in stopwords() or low in seen or _is_fact(word):
+        if low in news_stopwords() or low in seen or _is_fact(word):
             continue
         seen.add(low)
         related = lex.related(low) | by_phrase.get(i, set())
@@ -384,10 +351,10 @@ def _terms(text: str, lex: Lexicon) -> Iterator[Term]:
         variants = lex.spelling_variants(low)
         yield Term(
             word=low,
-            same=_keys(word, lex) | frozenset(_stemmer().stemWords(list(variants))),
-            near=frozenset(_stemmer().stemWords(single)),
+            same=_keys(word, lex) | frozenset(stem(list(variants))),
+            near=frozenset(stem(single)),
             phrases=frozenset(w for w in related if "_" in w),
-            antonyms=frozenset(_stemmer().stemWords(list(lex.antonyms(low)))) - own,
+            antonyms=frozenset(stem(list(lex.antonyms(low)))) - own,
             denied=denied,
         )
 
@@ -397,7 +364,7 @@ def _is_fact(word: str) -> bool:
     low = word.casefold()
     return (
         any(ch.isdigit() for ch in low)
-        or low in _NUMBER_WORDS
+        or low in NUMBER_WORDS
         or (word[:1].isupper() and low in MONTHS)
     )
 
@@ -407,8 +374,8 @@ def _keys(word: str, lex: Lexicon) -> frozenset[str]:
     month's short form spelled out ("Oct": "october")."""
     low = word.casefold().replace("’", "'").removesuffix("'s")
     if word[:1].isupper() and low in MONTHS:
-        low = _MONTH_NAMES[MONTHS[low]]
-    return frozenset(_stemmer().stemWords([low, *lex.irregular_bases(low)]))
+        low = MONTH_NAMES[MONTHS[low]]
+    return frozenset(stem([low, *lex.irregular_bases(low)]))
 
 
 def _phrases(words: list[str]) -> frozenset[str]:
@@ -459,12 +426,12 @@ def _names(text: str, lex: Lexicon) -> list[str]:
             # "RM10.5": the number is checked as a number, the currency as a name.
             word = re.split(r"\d", word, maxsplit=1)[0].rstrip(".-’'")
         low = word.casefold().removesuffix("’s").removesuffix("'s")
-        if len(low) < 2 or low in MONTHS or low in _NUMBER_WORDS:
+        if len(low) < 2 or low in MONTHS or low in NUMBER_WORDS:
             continue
         at_start = i == 0 and not text[: found.start()].strip(" \"“'‘(")
-        if at_start and (low in stopwords() or low in _OPENERS or lex.never_a_noun(low)):
+        if at_start and (low in news_stopwords() or low in _OPENERS or lex.never_a_noun(low)):
             continue
-        if low in stopwords() and not word.isupper():
+        if low in news_stopwords() and not word.isupper():
             continue
         # "Thailand-Cambodia": each part is a name of its own.
         names.extend(part for part in re.split(r"[-–]", plain(low)) if len(part.strip()) >= 2)
@@ -474,23 +441,3 @@ def _names(text: str, lex: Lexicon) -> list[str]:
 def _name_forms(name: str, lex: Lexicon) -> tuple[str, ...]:
     """A name as a source may write it: itself, a short or long form, another spelling."""
     return (name, *_ALIASES.get(name, ()), *sorted(lex.name_forms(name)))
-
-
-@cache
-def _stemmer() -> Any:
-    import Stemmer
-
-    return Stemmer.Stemmer("english")
-
-
-@cache
-def stopwords() -> frozenset[str]:
-    """Words no claim is checked on: function words, and words every news sentence has."""
-    return _function_words() | _EXTRA_STOPWORDS
-
-
-@cache
-def _function_words() -> frozenset[str]:
-    from bm25s.stopwords import STOPWORDS_EN_PLUS
-
-    return frozenset(STOPWORDS_EN_PLUS)

@@ -17,9 +17,10 @@ from dataclasses import dataclass, field
 from bot.answer import SHORT_ANSWER_SEP, Answer, Citation, ShortAnswer, Source
 from index.answer_types import answer_kind, answer_spans, answer_strength, parse_day
 from index.articles import DATELINE, HEADER_LINE
-from index.catalog import stem, stopwords, tokenize
+from index.catalog import tokenize
 from index.embedding import Embedder
 from index.retrieval import Passage, search_terms
+from index.vocabulary import stem, stopwords
 
 
 @dataclass(frozen=True)
