@@ -23,6 +23,7 @@ import numpy.typing as npt
 from index.answer_types import answer_shape, answer_strength
 from index.articles import DATELINE, HEADER_LINE
 from index.catalog import ChunkCatalog, ChunkRecord
+from index.copies import CopyGroups
 from index.embedding import Embedder
 from index.errors import EmptyIndex
 from index.store import ChunkStore
@@ -41,6 +42,8 @@ _QUERY_NOISE = re.compile(
 )
 
 Fusion = Literal["rrf", "score"]
+# A passage this share of another's length or less is a quotation of it, not a copy of the story.
+_COPY_LENGTH_RATIO = 0.5
 
 
 @dataclass(frozen=True)
@@ -353,40 +356,28 @@ def _by_file(
         for f, c in chunks_of.items()
     }
     files = sorted(chunks_of, key=lambda f: -file_score[f])
-    passages: list[Passage] = []
-    kept: list[tuple[int, set[str], list[ChunkRecord]]] = []
+    groups = CopyGroups[int](cfg.duplicate_overlap, min_length_ratio=_COPY_LENGTH_RATIO)
     for f in files:
         for i in chunks_of[f][: cfg.per_file]:
-            words = _words(catalog.records[i].text)
-            twin = next((t for t in kept if _overlap(t[1], words) >= cfg.duplicate_overlap), None)
-            if twin is not None:
-                if all(r.file != f for r in [catalog.records[twin[0]], *twin[2]]):
-                    twin[2].append(catalog.records[i])
-                continue
-            kept.append((i, words, []))
-        if len(kept) >= k:
+            groups.add(i, f, _copy_words(catalog.records[i].text))
+        if len(groups) >= k:
             break
-    for i, _, copies in kept[:k]:
+    passages: list[Passage] = []
+    for group in groups.groups[:k]:
+        i = group.first
+        record = catalog.records[i]
         passages.append(
             Passage(
-                chunk=catalog.records[i],
-                score=file_score[catalog.records[i].file]
-                if i == chunks_of[catalog.records[i].file][0]
-                else fused[i],
+                chunk=record,
+                score=file_score[record.file] if i == chunks_of[record.file][0] else fused[i],
                 dense=float(dense.get(i, 0.0)),
                 lexical=float(lexical[i]),
-                duplicates=tuple(copies),
+                duplicates=tuple(catalog.records[c] for c in group.copies),
             )
         )
     return passages
 
 
-def _words(text: str) -> set[str]:
+def _copy_words(text: str) -> set[str]:
+    """The words two passages are compared by to tell a syndicated copy: folded, as written."""
     return set(text.casefold().split())
-
-
-def _overlap(a: set[str], b: set[str]) -> float:
-    # A short passage inside a long one is a quotation, not a copy of the story.
-    if not a or not b or min(len(a), len(b)) < 0.5 * max(len(a), len(b)):
-        return 0.0
-    return len(a & b) / min(len(a), len(b))
