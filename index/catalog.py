@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from index.store import ChunkStore, chroma_errors, sentence_spans_from
+from index.store import ChunkStore, sentence_spans_from
 from index.vocabulary import stemmer
 
 _TMP_MARK = ".tmp-"
@@ -194,20 +194,14 @@ def _vectors(store: ChunkStore, records: list[ChunkRecord]) -> npt.NDArray[np.fl
     position = {r.id: i for i, r in enumerate(records)}
     vectors: npt.NDArray[np.float32] | None = None
     found = 0
-    page, offset = 5000, 0
-    while True:
-        with chroma_errors("read", store.config):
-            res = store.collection.get(include=["embeddings"], limit=page, offset=offset)
-        if not len(res["ids"]):
-            break
-        rows = np.asarray(res["embeddings"], dtype=np.float32)
+    for page in store.pages(["embeddings"]):
+        rows = np.asarray(page["embeddings"], dtype=np.float32)
         if vectors is None:
             vectors = np.zeros((len(records), rows.shape[1]), dtype=np.float32)
-        for cid, row in zip(res["ids"], rows, strict=True):
+        for cid, row in zip(page["ids"], rows, strict=True):
             if cid in position:
                 vectors[position[cid]] = row
                 found += 1
-        offset += len(res["ids"])
     return vectors if found == len(records) else None
 
 

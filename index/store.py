@@ -194,10 +194,11 @@ class ChunkStore:
         """Every file the collection holds chunks of, keyed by file id."""
         counts: dict[str, int] = {}
         first: dict[str, Mapping[str, Any]] = {}
-        for meta in self._iter_metadata():
-            fid = str(meta.get(FILE_ID, ""))
-            counts[fid] = counts.get(fid, 0) + 1
-            first.setdefault(fid, meta)
+        for page in self.pages(["metadatas"]):
+            for meta in page["metadatas"]:
+                fid = str(meta.get(FILE_ID, ""))
+                counts[fid] = counts.get(fid, 0) + 1
+                first.setdefault(fid, meta)
         return {
             fid: StoredFile(
                 file_id=fid,
@@ -254,29 +255,20 @@ class ChunkStore:
 
     def all_chunks(self) -> Iterator[tuple[str, str, Mapping[str, Any]]]:
         """(id, text, metadata) of every chunk, in pages so a large collection is not read at once."""
-        page = 2000
-        offset = 0
-        while True:
-            with chroma_errors("read", self.config):
-                res = self._collection.get(
-                    include=["documents", "metadatas"], limit=page, offset=offset
-                )
-            ids = res["ids"]
-            if not ids:
-                return
-            yield from zip(ids, res["documents"], res["metadatas"], strict=True)
-            offset += len(ids)
+        for page in self.pages(["documents", "metadatas"], size=2000):
+            yield from zip(page["ids"], page["documents"], page["metadatas"], strict=True)
 
-    def _iter_metadata(self) -> Iterator[Mapping[str, Any]]:
-        page = 5000
+    def pages(self, include: Sequence[str], *, size: int = 5000) -> Iterator[Mapping[str, Any]]:
+        """The whole collection, `size` chunks at a time: Chroma's `get` answers, each with the
+        chunks' ids and the fields named in `include` ("documents", "metadatas", "embeddings")."""
         offset = 0
         while True:
             with chroma_errors("read", self.config):
-                res = self._collection.get(include=["metadatas"], limit=page, offset=offset)
-            if not res["ids"]:
+                page = self._collection.get(include=list(include), limit=size, offset=offset)
+            if not len(page["ids"]):
                 return
-            yield from res["metadatas"]
-            offset += len(res["ids"])
+            yield page
+            offset += len(page["ids"])
 
 
 def _client(config: ChromaConfig) -> Any:
