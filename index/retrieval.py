@@ -11,9 +11,9 @@ ranking and travel together as `duplicates`.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -96,6 +96,17 @@ class Passage:
         return date.fromisoformat(self.chunk.date) if self.chunk.date else None
 
 
+@dataclass(frozen=True)
+class CollectionStats:
+    """What the collection holds, for a person to read."""
+
+    articles: int  # files
+    chunks: int
+    newest: str | None  # the newest publication date among the articles
+    indexed_at: datetime | None  # when the collection last changed
+    embed_model: str
+
+
 def search_terms(question: str) -> str:
     """The question without the words that say it is a question; BM25 drops the other stopwords."""
     cleaned = _QUERY_NOISE.sub(" ", question)
@@ -127,6 +138,32 @@ class Retriever:
             self._catalog = ChunkCatalog.load(self.store, self.cache_dir)
             self._version = version
         return self._catalog
+
+    def stats(self) -> CollectionStats:
+        """How many articles and chunks the collection holds, how new, and since when."""
+        catalog = self.catalog
+        dates = [r.date for r in catalog.records if r.date]
+        stamp = self.store.metadata.get("indexed_at")
+        return CollectionStats(
+            articles=len({r.file for r in catalog.records}),
+            chunks=len(catalog),
+            newest=max(dates) if dates else None,
+            indexed_at=datetime.fromtimestamp(float(stamp)) if stamp else None,
+            embed_model=self.embedder.name,
+        )
+
+    def indexed_files(self) -> set[str]:
+        """The names of the files the collection holds chunks of."""
+        return {r.file for r in self.catalog.records}
+
+    def newest_titles(self, limit: int = 3) -> list[str]:
+        """The titles of the newest articles, newest first."""
+        by_file = {r.file: (r.date, r.title) for r in self.catalog.records}
+        return [title for _, title in sorted(by_file.values(), reverse=True)[:limit]]
+
+    def idf(self, terms: Sequence[str]) -> dict[str, float]:
+        """How rare each term (a token as the catalogue makes it) is among the chunks."""
+        return self.catalog.idf(terms)
 
     def search(
         self,
