@@ -3,9 +3,9 @@
 A question is scored against every chunk lexically (BM25 over title and text) and against the
 nearest chunks by embedding; the two scores are normalised and added, then a gentle recency prior
 (when the question has a date), bonuses for a passage that states the question's numbers and for
-one that holds the kind of answer the question wants, and per-article aggregation decide the order.
-Syndicated copies of one story (near-identical passages in different files) take one place in the
-ranking and travel together as `duplicates`.
+one that holds the kind of answer the question wants (`bonuses`), and per-article aggregation
+decide the order. Syndicated copies of one story (near-identical passages in different files)
+take one place in the ranking and travel together as `duplicates` (`copies`).
 """
 
 from __future__ import annotations
@@ -20,20 +20,13 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
-from index.answer_types import answer_shape, answer_strength
-from index.articles import DATELINE, HEADER_LINE
+from index.bonuses import add_answer_type, add_number_match, add_recency
 from index.catalog import ChunkCatalog, ChunkRecord
 from index.copies import CopyGroups
 from index.embedding import Embedder
 from index.errors import EmptyIndex
 from index.store import ChunkStore
 
-# Questions that ask for the newest news get a stronger pull towards recent articles.
-_RECENT_WORDS = re.compile(
-    r"\b(today|yesterday|tonight|this (week|month|weekend|year)|last (week|night)|latest|"
-    r"recent(ly)?|newest|now|currently|so far)\b",
-    re.I,
-)
 # Words of the question's form and of "when" rather than "what": they match any article.
 _QUERY_NOISE = re.compile(
     r"\b(which|what|who|whom|whose|where|when|why|how|according|reportedly|recently|"
@@ -278,11 +271,11 @@ def rank(
     if not fused:
         return []
     if cfg.number_weight:
-        _add_number_match(fused, catalog, question, cfg)
+        add_number_match(fused, catalog, question, cfg)
     if as_of is not None and cfg.date_aware:
-        _add_recency(fused, catalog, question, as_of, cfg)
+        add_recency(fused, catalog, question, as_of, cfg)
     if cfg.answer_type_weight:
-        _add_answer_type(fused, catalog, question, cfg)
+        add_answer_type(fused, catalog, question, cfg)
     if similarity is not None:
         dense = {i: float(similarity[i]) for i in fused}
     return _by_file(catalog, fused, lexical, dense, k, cfg)
@@ -321,59 +314,6 @@ def _fuse(
             if i not in dense:
                 fused[i] += cfg.dense_weight * (float(similarity[i]) - lo) / span
     return fused
-
-
-def _add_recency(
-    fused: dict[int, float],
-    catalog: ChunkCatalog,
-    question: str,
-    as_of: date,
-    cfg: RetrievalConfig,
-) -> None:
-    weight = cfg.recent_question_weight if _RECENT_WORDS.search(question) else cfg.recency_weight
-    if cfg.fusion == "rrf":
-        weight /= 25.0  # RRF scores are about 1/60 where normalised ones are about 1
-    today = as_of.toordinal()
-    for i in fused:
-        day = int(catalog.days[i])
-        if day:
-            fused[i] += weight * 0.5 ** (max(0, today - day) / cfg.half_life_days)
-
-
-_NUMBER = re.compile(r"\b\d[\d.,]*\b")
-
-
-def _add_number_match(
-    fused: dict[int, float], catalog: ChunkCatalog, question: str, cfg: RetrievalConfig
-) -> None:
-    wanted = set(_NUMBER.findall(question))
-    if not wanted:
-        return
-    for i in fused:
-        stated = set(_NUMBER.findall(catalog.records[i].text))
-        fused[i] += cfg.number_weight * len(wanted & stated) / len(wanted)
-
-
-def _add_answer_type(
-    fused: dict[int, float], catalog: ChunkCatalog, question: str, cfg: RetrievalConfig
-) -> None:
-    shape = answer_shape(question)
-    if shape is None:
-        return
-    for i in sorted(fused, key=lambda i: -fused[i])[: cfg.answer_type_depth]:
-        fused[i] += cfg.answer_type_weight * answer_strength(
-            _body(catalog.records[i]), question, shape
-        )
-
-
-# The header lines and a leading dateline say when the piece appeared, which answers no question.
-
-
-def _body(record: ChunkRecord) -> str:
-    text = record.text
-    if record.title and text.startswith(record.title):
-        text = text[len(record.title) :]
-    return DATELINE.sub("", HEADER_LINE.sub("", text))
 
 
 def _by_file(
