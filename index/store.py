@@ -51,8 +51,6 @@ class _Changes:
 class StoredFile:
     """What the collection holds of one article file."""
 
-    file_id: str
-    name: str
     root: str
     sha256: str
     expected_chunks: int
@@ -227,8 +225,6 @@ class ChunkStore:
                 first.setdefault(fid, meta)
         return {
             fid: StoredFile(
-                file_id=fid,
-                name=str(meta.get("file", "")),
                 root=str(meta.get("root", "")),
                 sha256=str(meta.get("sha256", "")),
                 expected_chunks=int(meta.get("n_chunks", -1)),

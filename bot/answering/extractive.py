@@ -72,7 +72,6 @@ class _Span:
 
 @dataclass
 class _Candidate:
-    passage_rank: int
     passage: Passage
     start: int
     end: int
@@ -231,7 +230,7 @@ def _sentences(passages: Sequence[Passage]) -> list[_Candidate]:
     """Every sentence of the passages worth quoting (four words or more), each once."""
     candidates: list[_Candidate] = []
     seen: set[tuple[str, str]] = set()
-    for rank, passage in enumerate(passages):
+    for passage in passages:
         chunk = passage.chunk
         previous = ""
         for start, end in chunk.sentences:
@@ -253,7 +252,6 @@ def _sentences(passages: Sequence[Passage]) -> list[_Candidate]:
             seen.add((chunk.file, text))
             candidates.append(
                 _Candidate(
-                    rank,
                     passage,
                     start,
                     end,
