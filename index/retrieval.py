@@ -10,6 +10,7 @@ take one place in the ranking and travel together as `duplicates` (`copies`).
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
@@ -41,6 +42,8 @@ _COPY_LENGTH_RATIO = 0.5
 
 @dataclass(frozen=True)
 class RetrievalConfig:
+    """How passages are found and ordered: the weights of each signal, and how many to keep."""
+
     candidates: int = 100  # from each retriever, before fusion
     fusion: Fusion = "score"
     rrf_k: float = 60.0
@@ -62,6 +65,15 @@ class RetrievalConfig:
     file_second_weight: float = 0.0
     duplicate_overlap: float = 0.8
     per_file: int = 2
+
+    def __post_init__(self) -> None:
+        # Every count and weight is 0 or more (a weight below 0 would reward what it should
+        # not); a half-life of 0 would divide by zero.
+        for name, value in vars(self).items():
+            if isinstance(value, int | float) and not 0 <= value < math.inf:
+                raise ValueError(f"{name} must be a number of 0 or more, not {value}")
+        if not self.half_life_days:
+            raise ValueError("half_life_days must be above 0")
 
 
 @dataclass(frozen=True)

@@ -148,3 +148,68 @@ def test_eval_command_scores_a_small_set_without_touching_the_users_index(
     # The user's own index (the default collection in the data dir) was never created.
     user = run_newsbot("search", "mayor", data_dir=data)
     assert user.returncode == 1 and "no articles are indexed" in user.stderr
+
+
+def test_eval_retrieval_switch_changes_the_ranking(tmp_path: Path) -> None:
+    articles = tmp_path / "articles"
+    articles.mkdir()
+    (articles / "old.txt").write_text(
+        "Riverton elects a new mayor\nPublished: 2023-01-10 | Source: Gazette\n\n"
+        "Voters in Riverton chose Jane Holloway as mayor on Tuesday. Holloway won the mayoral "
+        "election with 58 percent of the vote.\n",
+        encoding="utf-8",
+    )
+    (articles / "new.txt").write_text(
+        "Riverton mayor opens the spring fair\nPublished: 2024-03-18 | Source: Gazette\n\n"
+        "The mayor of Riverton opened the spring fair on Saturday, a year after the election.\n",
+        encoding="utf-8",
+    )
+    (articles / "cheese.txt").write_text(
+        "Cheese festival draws record crowd\nPublished: 2024-02-15 | Source: Valley News\n\n"
+        "The annual cheese festival in Millbrook drew 12,000 visitors, a record, organisers said.\n",
+        encoding="utf-8",
+    )
+    queries = tmp_path / "q.jsonl"
+    row = {
+        "question": "Who won the Riverton mayoral election?",
+        "answer": "Jane Holloway",
+        "evidence_files": ["old.txt"],
+        "asked": "2024-03-20",
+    }
+    queries.write_text(json.dumps(row), encoding="utf-8")
+    data = tmp_path / "data"
+
+    def hit_at_1(*switches: str) -> float:
+        args = ("eval", str(queries), "--articles", str(articles), "--as-of-field", "asked")
+        run = run_newsbot(*args, *switches, "--json", data_dir=data)
+        assert run.returncode == 0, run.stderr
+        return float(json.loads(run.stdout)["hit@1"])
+
+    # Asked two days after the fair, the recency prior puts the fair above the year-old election;
+    # without it the article that answers comes first.
+    assert hit_at_1() == 0.0
+    assert hit_at_1("--retrieval", "date_aware=false") == 1.0
+
+    bad = run_newsbot(
+        "eval",
+        str(queries),
+        "--articles",
+        str(articles),
+        "--retrieval",
+        "date_awre=no",
+        data_dir=data,
+    )
+    assert bad.returncode == 1
+    assert bad.stderr.startswith("error: --retrieval date_awre: there is no such setting")
+    assert len(bad.stderr.strip().splitlines()) == 1
+    wrong = run_newsbot(
+        "eval",
+        str(queries),
+        "--articles",
+        str(articles),
+        "--retrieval",
+        "per_file=two",
+        data_dir=data,
+    )
+    assert wrong.returncode == 1
+    assert wrong.stderr.strip() == "error: --retrieval per_file=two: expected a whole number"
