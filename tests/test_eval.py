@@ -82,28 +82,39 @@ def test_load_queries_reads_dates_and_aliases(tmp_path: Path) -> None:
         load_queries(path)
 
 
+_ELECTION = (
+    "Riverton elects a new mayor",
+    "Voters in Riverton chose Jane Holloway as mayor on Tuesday. Holloway won the mayoral "
+    "election with 58 percent of the vote.",
+)
+_FESTIVAL = (
+    "Cheese festival draws record crowd",
+    "The annual cheese festival in Millbrook drew 12,000 visitors, a record, organisers said.",
+)
+
+
+def _write_article(
+    path: Path, published: str, title: str, body: str, *, source: str = "Gazette"
+) -> None:
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(
+        f"{title}\nPublished: {published} | Source: {source}\n\n{body}\n", encoding="utf-8"
+    )
+
+
 def test_eval_command_scores_a_small_set_without_touching_the_users_index(
     tmp_path: Path,
 ) -> None:
     articles = tmp_path / "articles"
-    articles.mkdir()
-    (articles / "old.txt").write_text(
-        "Riverton elects a new mayor\nPublished: 2024-01-10 | Source: Gazette\n\n"
-        "Voters in Riverton chose Jane Holloway as mayor on Tuesday. Holloway won the mayoral "
-        "election with 58 percent of the vote.\n",
-        encoding="utf-8",
-    )
-    (articles / "new.txt").write_text(
-        "Riverton mayor recalled\nPublished: 2024-03-20 | Source: Gazette\n\n"
+    _write_article(articles / "old.txt", "2024-01-10", *_ELECTION)
+    _write_article(
+        articles / "new.txt",
+        "2024-03-20",
+        "Riverton mayor recalled",
         "Tom Bexley won the Riverton mayoral election held after a recall vote removed the mayor "
-        "elected in January.\n",
-        encoding="utf-8",
+        "elected in January.",
     )
-    (articles / "cheese.txt").write_text(
-        "Cheese festival draws record crowd\nPublished: 2024-02-15 | Source: Valley News\n\n"
-        "The annual cheese festival in Millbrook drew 12,000 visitors, a record, organisers said.\n",
-        encoding="utf-8",
-    )
+    _write_article(articles / "cheese.txt", "2024-02-15", *_FESTIVAL, source="Valley News")
     queries = tmp_path / "q.jsonl"
     rows = [
         {
@@ -152,23 +163,14 @@ def test_eval_command_scores_a_small_set_without_touching_the_users_index(
 
 def test_eval_retrieval_switch_changes_the_ranking(tmp_path: Path) -> None:
     articles = tmp_path / "articles"
-    articles.mkdir()
-    (articles / "old.txt").write_text(
-        "Riverton elects a new mayor\nPublished: 2023-01-10 | Source: Gazette\n\n"
-        "Voters in Riverton chose Jane Holloway as mayor on Tuesday. Holloway won the mayoral "
-        "election with 58 percent of the vote.\n",
-        encoding="utf-8",
+    _write_article(articles / "old.txt", "2023-01-10", *_ELECTION)
+    _write_article(
+        articles / "new.txt",
+        "2024-03-18",
+        "Riverton mayor opens the spring fair",
+        "The mayor of Riverton opened the spring fair on Saturday, a year after the election.",
     )
-    (articles / "new.txt").write_text(
-        "Riverton mayor opens the spring fair\nPublished: 2024-03-18 | Source: Gazette\n\n"
-        "The mayor of Riverton opened the spring fair on Saturday, a year after the election.\n",
-        encoding="utf-8",
-    )
-    (articles / "cheese.txt").write_text(
-        "Cheese festival draws record crowd\nPublished: 2024-02-15 | Source: Valley News\n\n"
-        "The annual cheese festival in Millbrook drew 12,000 visitors, a record, organisers said.\n",
-        encoding="utf-8",
-    )
+    _write_article(articles / "cheese.txt", "2024-02-15", *_FESTIVAL, source="Valley News")
     queries = tmp_path / "q.jsonl"
     row = {
         "question": "Who won the Riverton mayoral election?",
@@ -190,26 +192,11 @@ def test_eval_retrieval_switch_changes_the_ranking(tmp_path: Path) -> None:
     assert hit_at_1() == 0.0
     assert hit_at_1("--retrieval", "date_aware=false") == 1.0
 
-    bad = run_newsbot(
-        "eval",
-        str(queries),
-        "--articles",
-        str(articles),
-        "--retrieval",
-        "date_awre=no",
-        data_dir=data,
-    )
-    assert bad.returncode == 1
-    assert bad.stderr.startswith("error: --retrieval date_awre: there is no such setting")
-    assert len(bad.stderr.strip().splitlines()) == 1
-    wrong = run_newsbot(
-        "eval",
-        str(queries),
-        "--articles",
-        str(articles),
-        "--retrieval",
-        "per_file=two",
-        data_dir=data,
-    )
-    assert wrong.returncode == 1
-    assert wrong.stderr.strip() == "error: --retrieval per_file=two: expected a whole number"
+    for switch, error in [
+        ("date_awre=no", "error: --retrieval date_awre: there is no such setting (there are "),
+        ("per_file=two", "error: --retrieval per_file=two: expected a whole number"),
+    ]:
+        args = ("eval", str(queries), "--articles", str(articles), "--retrieval", switch)
+        run = run_newsbot(*args, data_dir=data)
+        assert run.returncode == 1
+        assert run.stderr.startswith(error) and len(run.stderr.strip().splitlines()) == 1
