@@ -52,6 +52,8 @@ def chunk_id(fid: str, index: int) -> str:
 
 @dataclass
 class _Pending:
+    """A file to write: its article, its id and its chunks."""
+
     article: Article
     fid: str
     chunks: list[Chunk]
@@ -73,6 +75,7 @@ class _Plan:
     seen: set[str] = field(default_factory=set)  # ids of the files still in the folders
 
     def writes(self, progress: Progress | None) -> Iterator[_Pending]:
+        """The new and changed files, each as soon as it is read and split."""
         files = [f for root in self.roots for f in find_articles(root)]
         skipped = self.summary.skipped
         by_sha: dict[str, str] = {}
