@@ -220,7 +220,7 @@ def evaluate(
 ) -> EvalReport:
     """Every question asked and scored; `without_evidence`: each without its evidence files,
     where the right answer is a refusal."""
-    indexed = {r.file for r in service.retriever.catalog.records}
+    indexed = service.indexed_files()
     results = []
     for done, query in enumerate(queries, start=1):
         results.append(run_query(service, query, without_evidence=without_evidence))

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import contextlib
+from collections.abc import Sequence
+from dataclasses import fields
+from typing import TYPE_CHECKING, Any, Literal, get_args, get_origin, get_type_hints
 
 from bot.answering.extractive import ExtractiveAnswerer
 from bot.errors import ConfigError
@@ -11,7 +14,7 @@ from bot.settings import Settings
 from index.chunking import Chunker
 from index.embedding import Embedder
 from index.indexing import Indexer
-from index.retrieval import Retriever
+from index.retrieval import RetrievalConfig, Retriever
 from index.store import ChromaConfig, ChunkStore
 
 if TYPE_CHECKING:
@@ -56,16 +59,61 @@ def build_indexer(settings: Settings, embedder: Embedder | None = None) -> Index
     return Indexer(build_store(settings, embedder), embedder, chunker)
 
 
-def build_retriever(settings: Settings, embedder: Embedder | None = None) -> Retriever:
+def retrieval_config(assignments: Sequence[str]) -> RetrievalConfig:
+    """The retrieval settings with `assignments` ("lexical_weight=0", "date_aware=false") applied,
+    each value read as its field's type; ConfigError names the first that is not usable."""
+    types = get_type_hints(RetrievalConfig)
+    changes: dict[str, Any] = {}
+    for item in assignments:
+        key, sep, text = item.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise ConfigError(f"--retrieval {item}: expected KEY=VALUE, such as lexical_weight=0")
+        if key not in types:
+            known = ", ".join(f.name for f in fields(RetrievalConfig))
+            raise ConfigError(f"--retrieval {key}: there is no such setting (there are {known})")
+        changes[key] = _setting_value(key, text.strip(), types[key])
+    try:
+        return RetrievalConfig(**changes)
+    except ValueError as exc:
+        raise ConfigError(f"--retrieval: {exc}") from None
+
+
+_BOOLEANS = dict.fromkeys(("true", "yes", "on", "1"), True) | dict.fromkeys(
+    ("false", "no", "off", "0"), False
+)
+
+
+def _setting_value(key: str, text: str, kind: Any) -> Any:
+    """A setting's value read from its text as `kind`: bool, int, float or a Literal of strings."""
+    if kind is bool and text.casefold() in _BOOLEANS:
+        return _BOOLEANS[text.casefold()]
+    if get_origin(kind) is Literal and text in get_args(kind):
+        return text
+    if kind in (int, float):
+        with contextlib.suppress(ValueError):
+            return kind(text)
+    wanted = {bool: "true or false", int: "a whole number", float: "a number"}.get(
+        kind, " or ".join(get_args(kind))
+    )
+    raise ConfigError(f"--retrieval {key}={text}: expected {wanted}")
+
+
+def build_retriever(
+    settings: Settings, embedder: Embedder | None = None, config: RetrievalConfig | None = None
+) -> Retriever:
     embedder = embedder or build_embedder(settings)
-    return Retriever(build_store(settings, embedder), embedder, settings.data_dir / "lexical")
+    return Retriever(
+        build_store(settings, embedder), embedder, settings.data_dir / "lexical", config
+    )
 
 
-def build_service(settings: Settings) -> NewsService:
+def build_service(settings: Settings, retrieval: RetrievalConfig | None = None) -> NewsService:
+    """The core service; `retrieval` changes how passages are found (for evaluation)."""
     embedder = build_embedder(settings)
     extractive = ExtractiveAnswerer(embedder)
     return NewsService(
-        build_retriever(settings, embedder),
+        build_retriever(settings, embedder, retrieval),
         extractive,
         top_k=settings.top_k,
         history_turns=settings.history_turns,

@@ -12,7 +12,7 @@ import re
 import unicodedata
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import TYPE_CHECKING
 
 from bot.answer import Answer, Turn
@@ -20,7 +20,8 @@ from bot.answering.answerability import Coverage, CoverageConfig, coverage
 from bot.answering.extractive import ExtractiveAnswerer, refusal
 from bot.answering.follow_up import bounded_history, with_previous_question
 from bot.errors import ModelError, QuestionError
-from index.retrieval import Passage, Retriever
+from index.embedding import Embedder
+from index.retrieval import CollectionStats, Passage, Retriever
 
 if TYPE_CHECKING:
     from bot.answering.generated import GeneratedAnswerer
@@ -54,14 +55,9 @@ def clean_question(question: str) -> str:
 
 
 @dataclass(frozen=True)
-class IndexStats:
+class IndexStats(CollectionStats):
     """What is indexed and what answers: for /stats, /help and the chat's greeting."""
 
-    articles: int
-    chunks: int
-    newest: str | None  # the newest publication date among the articles
-    indexed_at: datetime | None
-    embed_model: str
     answerer: str  # "extractive" or the model's name
 
 
@@ -201,26 +197,23 @@ class NewsService:
 
     def coverage(self, question: str, passages: Sequence[Passage]) -> Coverage:
         """Whether `passages` can answer `question`, and what of it they leave out."""
-        return coverage(question, passages, self.retriever.catalog.idf, self.coverage_config)
+        return coverage(question, passages, self.retriever.idf, self.coverage_config)
 
     def stats(self) -> IndexStats:
-        catalog = self.retriever.catalog
-        files = {r.file for r in catalog.records}
-        dates = [r.date for r in catalog.records if r.date]
-        stamp = self.retriever.store.metadata.get("indexed_at")
-        return IndexStats(
-            articles=len(files),
-            chunks=len(catalog),
-            newest=max(dates) if dates else None,
-            indexed_at=datetime.fromtimestamp(float(stamp)) if stamp else None,
-            embed_model=self.retriever.embedder.name,
-            answerer=self.answerer_name,
-        )
+        return IndexStats(**vars(self.retriever.stats()), answerer=self.answerer_name)
 
     def newest_titles(self, limit: int = 3) -> list[str]:
         """The titles of the newest indexed articles, newest first: topics to suggest to a user."""
-        by_file = {r.file: (r.date, r.title) for r in self.retriever.catalog.records}
-        return [title for _, title in sorted(by_file.values(), reverse=True)[:limit]]
+        return self.retriever.newest_titles(limit)
+
+    def indexed_files(self) -> set[str]:
+        """The names of the indexed article files."""
+        return self.retriever.indexed_files()
+
+    @property
+    def embedder(self) -> Embedder:
+        """The embedding model the index is searched with; indexing the same index reuses it."""
+        return self.retriever.embedder
 
     def standalone(self, question: str, history: Sequence[Turn]) -> str | None:
         """A follow-up ("and when was that?") made searchable by adding the question it follows;

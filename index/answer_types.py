@@ -8,21 +8,20 @@ from __future__ import annotations
 
 import re
 
-from index.articles import MONTHS
+from index.vocabulary import (
+    COUNT_WORD_PATTERN,
+    MONTH_PATTERN,
+    MONTHS,
+    WEEKDAY_PATTERN,
+    WEEKDAYS,
+    stem,
+)
 
-_NUMBER_WORDS = (
-    r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens?|hundreds?|"
-    r"thousands?|millions?|billions?|trillions?|half|twice"
-)
-_MONTHS = (
-    r"jan(uary)?|feb(ruary)?|mar(ch)?|apr(il)?|may|june?|july?|aug(ust)?|sept?(ember)?|"
-    r"oct(ober)?|nov(ember)?|dec(ember)?"
-)
-_DAYS = r"monday|tuesday|wednesday|thursday|friday|saturday|sunday"
 ANSWER_SHAPES: dict[str, re.Pattern[str]] = {
-    "number": re.compile(rf"\d|\b({_NUMBER_WORDS})\b", re.I),
+    "number": re.compile(rf"\d|\b({COUNT_WORD_PATTERN})\b", re.I),
     "date": re.compile(
-        rf"\b({_MONTHS})\b\.?\s*\d|\b\d{{1,2}}\s+({_MONTHS})\b|\b({_DAYS})\b|\b(1[89]|20)\d\d\b|"
+        rf"\b({MONTH_PATTERN})\b\.?\s*\d|\b\d{{1,2}}\s+({MONTH_PATTERN})\b|"
+        rf"\b({WEEKDAY_PATTERN})\b|\b(1[89]|20)\d\d\b|"
         r"\b(next|last|this) (year|week|month)\b|\b(yesterday|today|tomorrow)\b",
         re.I,
     ),
@@ -58,12 +57,13 @@ def has_shape(text: str, question: str, shape: str) -> bool:
 
 # A full date ("November 10, 2020", "10 November 2020") and a day of a month ("Nov 15").
 _FULL_DATE = re.compile(
-    rf"\b({_MONTHS})\.?\s+\d{{1,2}}(st|nd|rd|th)?,?\s+(1[89]|20)\d\d\b|"
-    rf"\b\d{{1,2}}(st|nd|rd|th)?\s+({_MONTHS})\.?,?\s+(1[89]|20)\d\d\b",
+    rf"\b({MONTH_PATTERN})\.?\s+\d{{1,2}}(st|nd|rd|th)?,?\s+(1[89]|20)\d\d\b|"
+    rf"\b\d{{1,2}}(st|nd|rd|th)?\s+({MONTH_PATTERN})\.?,?\s+(1[89]|20)\d\d\b",
     re.I,
 )
 _DAY_OF_MONTH = re.compile(
-    rf"\b({_MONTHS})\.?\s+\d{{1,2}}(st|nd|rd|th)?\b|\b\d{{1,2}}(st|nd|rd|th)?\s+(of\s+)?({_MONTHS})\b",
+    rf"\b({MONTH_PATTERN})\.?\s+\d{{1,2}}(st|nd|rd|th)?\b|"
+    rf"\b\d{{1,2}}(st|nd|rd|th)?\s+(of\s+)?({MONTH_PATTERN})\b",
     re.I,
 )
 
@@ -110,69 +110,72 @@ _OPENING_CREDIT = re.compile(r"^[^.!?]{0,40}?(\((CNN|AP|Reuters|AFP)[^)]*\)|\s[�
 _AMOUNT = re.compile(
     r"(?<![\w.])(?:[$€£¥]\s?)?\d[\d,]*(?:\.\d+)?(?:\s?(?:%|percent\b|per cent\b)|"
     r"(?:\s(?:million|billion|trillion|thousand|hundred))\b)?|"
-    rf"\b(?:{_NUMBER_WORDS})\b(?:\s(?:million|billion|trillion|thousand|hundred)\b)?",
+    rf"\b(?:{COUNT_WORD_PATTERN})\b(?:\s(?:million|billion|trillion|thousand|hundred)\b)?",
     re.I,
 )
 _DATE_SPAN = re.compile(
-    rf"\b(?:{_MONTHS})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s+(?:1[89]|20)\d\d)?\b|"
-    rf"\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:{_MONTHS})\b(?:,?\s+(?:1[89]|20)\d\d\b)?|"
-    rf"\b(?:{_MONTHS})\.?\s+(?:1[89]|20)\d\d\b|\b(?:{_DAYS})\b|\b(?:1[89]|20)\d\d\b",
+    rf"\b(?:{MONTH_PATTERN})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s+(?:1[89]|20)\d\d)?\b|"
+    rf"\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:{MONTH_PATTERN})\b(?:,?\s+(?:1[89]|20)\d\d\b)?|"
+    rf"\b(?:{MONTH_PATTERN})\.?\s+(?:1[89]|20)\d\d\b|\b(?:{WEEKDAY_PATTERN})\b|\b(?:1[89]|20)\d\d\b",
     re.I,
 )
 # Capitalised words that open sentences or name times, not things.
-_NOT_NAMES = frozenset(
-    [
-        "a",
-        "an",
-        "the",
-        "this",
-        "that",
-        "these",
-        "those",
-        "it",
-        "its",
-        "he",
-        "she",
-        "they",
-        "we",
-        "i",
-        "you",
-        "his",
-        "her",
-        "their",
-        "our",
-        "my",
-        "in",
-        "on",
-        "at",
-        "of",
-        "for",
-        "from",
-        "to",
-        "by",
-        "with",
-        "as",
-        "and",
-        "but",
-        "or",
-        "if",
-        "when",
-        "while",
-        "after",
-        "before",
-        "during",
-        "since",
-        "according",
-        "also",
-        "however",
-        "meanwhile",
-        "mr",
-        "mrs",
-        "ms",
-        "dr",
-    ]
-) | frozenset(_DAYS.split("|"))
-_MONTH_WORDS = re.compile(rf"^(?:{_MONTHS})\.?$", re.I)
+_NOT_NAMES = (
+    frozenset(
+        [
+            "a",
+            "an",
+            "the",
+            "this",
+            "that",
+            "these",
+            "those",
+            "it",
+            "its",
+            "he",
+            "she",
+            "they",
+            "we",
+            "i",
+            "you",
+            "his",
+            "her",
+            "their",
+            "our",
+            "my",
+            "in",
+            "on",
+            "at",
+            "of",
+            "for",
+            "from",
+            "to",
+            "by",
+            "with",
+            "as",
+            "and",
+            "but",
+            "or",
+            "if",
+            "when",
+            "while",
+            "after",
+            "before",
+            "during",
+            "since",
+            "according",
+            "also",
+            "however",
+            "meanwhile",
+            "mr",
+            "mrs",
+            "ms",
+            "dr",
+        ]
+    )
+    | WEEKDAYS
+)
+_MONTH_WORDS = re.compile(rf"^(?:{MONTH_PATTERN})\.?$", re.I)
 
 
 _ASKS_DATE = re.compile(r"\b(dates?|(what|which) (year|day|month))\b", re.I)
@@ -278,14 +281,14 @@ def _not_a_name(word: str, asked: frozenset[str]) -> bool:
 
 def _stems(text: str) -> frozenset[str]:
     """Folded, stemmed words, with dotted abbreviations closed up: "U.S. Open's" → {us, open}."""
-    from index.catalog import stem
-
     words = re.findall(r"[\w$%€£]+", re.sub(r"(?<=\b\w)\.(?=\w\b)|(?<=\b\w\.\w)\.", "", text))
     return frozenset(stem([w.casefold() for w in words if w.casefold() not in ("s",)]))
 
 
-_MONTH_DAY = re.compile(rf"\b(?P<m>{_MONTHS})\.?\s+(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\b", re.I)
-_DAY_MONTH = re.compile(rf"\b(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<m>{_MONTHS})\b", re.I)
+_MONTH_DAY = re.compile(rf"\b(?P<m>{MONTH_PATTERN})\.?\s+(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\b", re.I)
+_DAY_MONTH = re.compile(
+    rf"\b(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<m>{MONTH_PATTERN})\b", re.I
+)
 
 
 def parse_day(text: str) -> tuple[int, int] | None:

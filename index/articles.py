@@ -13,6 +13,7 @@ from datetime import date
 from pathlib import Path
 
 from index.errors import ArticleError
+from index.vocabulary import MONTHS
 
 ARTICLE_SUFFIXES = (".txt", ".md")
 # A long news feature is about 100 KB. A .txt of many MB is a log, a dump or a whole archive, and
@@ -32,27 +33,6 @@ _BOMS = (
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
 
-# Month names and abbreviations to month numbers, for reading dates in text.
-MONTHS = {
-    m: i + 1
-    for i, names in enumerate(
-        [
-            ("january", "jan"),
-            ("february", "feb"),
-            ("march", "mar"),
-            ("april", "apr"),
-            ("may",),
-            ("june", "jun"),
-            ("july", "jul"),
-            ("august", "aug"),
-            ("september", "sep", "sept"),
-            ("october", "oct"),
-            ("november", "nov"),
-            ("december", "dec"),
-        ]
-    )
-    for m in names
-}
 _MONTH = r"(?P<month>" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\.?"
 _DATE_PATTERNS = [
     re.compile(r"\b(?P<year>\d{4})-(?P<mnum>\d{1,2})-(?P<day>\d{1,2})\b"),

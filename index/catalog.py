@@ -22,13 +22,19 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from index.store import ChunkStore, chroma_errors, sentence_spans_from
+from index.store import ChunkStore, sentence_spans_from
+from index.vocabulary import stemmer
 
 _TMP_MARK = ".tmp-"
 
 
 @dataclass(frozen=True)
 class ChunkRecord:
+    """One stored chunk: its text, where it stands in its file, and its sentences' spans.
+
+    `start`, `end` and every sentence span are offsets in the file, not in `text`.
+    """
+
     id: str
     file: str
     title: str
@@ -39,12 +45,9 @@ class ChunkRecord:
     text: str
     sentences: tuple[tuple[int, int], ...]
 
-
-@cache
-def _stemmer() -> Any:
-    import Stemmer
-
-    return Stemmer.Stemmer("english")
+    def text_at(self, start: int, end: int) -> str:
+        """The chunk's text between two offsets in its file: a sentence by its span."""
+        return self.text[start - self.start : end - self.start]
 
 
 @cache
@@ -56,25 +59,12 @@ def _bm25s() -> Any:
     return bm25s
 
 
-@cache
-def stopwords() -> frozenset[str]:
-    """English function words ("the", "many", "did"): they say nothing about what is asked."""
-    from bm25s.stopwords import STOPWORDS_EN_PLUS
-
-    return frozenset(STOPWORDS_EN_PLUS)
-
-
-def stem(words: Sequence[str]) -> list[str]:
-    """English stems of lowercase words, as BM25 indexes them."""
-    stems: list[str] = _stemmer().stemWords(list(words))
-    return stems
-
-
 def tokenize(texts: Sequence[str]) -> list[list[str]]:
+    """Each text's terms as BM25 indexes them: lowercase words, stopwords dropped, stemmed."""
     bm25s = _bm25s()
 
     tokens: list[list[str]] = bm25s.tokenize(
-        list(texts), stopwords="en", stemmer=_stemmer(), return_ids=False, show_progress=False
+        list(texts), stopwords="en", stemmer=stemmer(), return_ids=False, show_progress=False
     )
     return tokens
 
@@ -204,20 +194,14 @@ def _vectors(store: ChunkStore, records: list[ChunkRecord]) -> npt.NDArray[np.fl
     position = {r.id: i for i, r in enumerate(records)}
     vectors: npt.NDArray[np.float32] | None = None
     found = 0
-    page, offset = 5000, 0
-    while True:
-        with chroma_errors("read", store.config):
-            res = store.collection.get(include=["embeddings"], limit=page, offset=offset)
-        if not len(res["ids"]):
-            break
-        rows = np.asarray(res["embeddings"], dtype=np.float32)
+    for page in store.pages(["embeddings"]):
+        rows = np.asarray(page["embeddings"], dtype=np.float32)
         if vectors is None:
             vectors = np.zeros((len(records), rows.shape[1]), dtype=np.float32)
-        for cid, row in zip(res["ids"], rows, strict=True):
+        for cid, row in zip(page["ids"], rows, strict=True):
             if cid in position:
                 vectors[position[cid]] = row
                 found += 1
-        offset += len(res["ids"])
     return vectors if found == len(records) else None
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,7 +14,7 @@ from index.articles import Article, find_articles, read_article
 from index.chunking import Chunk, Chunker
 from index.embedding import Embedder
 from index.errors import ArticleError
-from index.store import ChunkStore
+from index.store import ChunkStore, StoredFile
 
 Progress = Callable[[int, int], None]
 log = logging.getLogger(__name__)
@@ -52,10 +52,93 @@ def chunk_id(fid: str, index: int) -> str:
 
 @dataclass
 class _Pending:
+    """A file to write: its article, its id and its chunks."""
+
     article: Article
     fid: str
     chunks: list[Chunk]
     is_update: bool
+
+
+@dataclass
+class _Plan:
+    """What a run makes of the folders, decided file by file as it reads them.
+
+    `writes` yields the files to write (new or changed) and counts the others in the summary;
+    after it, `removals` names the stored files that are gone.
+    """
+
+    roots: list[Path]
+    stored: dict[str, StoredFile]
+    chunker: Chunker
+    summary: IndexSummary
+    seen: set[str] = field(default_factory=set)  # ids of the files still in the folders
+
+    def writes(self, progress: Progress | None) -> Iterator[_Pending]:
+        """The new and changed files, each as soon as it is read and split."""
+        files = [f for root in self.roots for f in find_articles(root)]
+        skipped = self.summary.skipped
+        by_sha: dict[str, str] = {}
+        for done, af in enumerate(files, start=1):
+            if progress:
+                progress(done, len(files))
+            fid = file_id(af.name)
+            if fid in self.seen:
+                skipped.append((af.name, "same name in another folder"))
+                continue
+            try:
+                article = read_article(af)
+            except ArticleError as exc:
+                # What was indexed of it before stays: a file that can't be read now loses nothing.
+                self.seen.add(fid)
+                skipped.append((af.name, str(exc)))
+                continue
+            if (twin := by_sha.get(article.sha256)) is not None:
+                # Not marked as seen, so chunks an earlier run stored under this name go.
+                skipped.append((af.name, f"duplicate of {twin}"))
+                continue
+            self.seen.add(fid)
+            by_sha[article.sha256] = af.name
+            old = self.stored.get(fid)
+            if old and old.sha256 == article.sha256 and old.chunks == old.expected_chunks:
+                self.summary.unchanged += 1
+                continue
+            if chunks := self._chunks(af.name, article):
+                yield _Pending(article, fid, chunks, is_update=old is not None)
+
+    def _chunks(self, name: str, article: Article) -> list[Chunk]:
+        """The article's chunks; none (and a line in the summary) when it can't be split."""
+        try:
+            chunks = self.chunker.split(article.text)
+        except Exception as exc:
+            # One strange file must not stop the run: it is named in the summary instead.
+            log.debug("could not split %s", name, exc_info=True)
+            self.summary.skipped.append((name, f"could not be split ({exc.__class__.__name__})"))
+            return []
+        if not chunks:
+            self.summary.skipped.append((name, "no text to index"))
+        return chunks
+
+    def removals(self) -> Iterator[str]:
+        """Ids of the stored files to delete: gone from a folder indexed now, or from a folder
+        that is itself gone."""
+        for fid, old in self.stored.items():
+            if fid in self.seen:
+                continue
+            if old.root in {str(r) for r in self.roots} or not Path(old.root).is_dir():
+                yield fid
+
+
+def _batches(pending: Iterable[_Pending]) -> Iterator[list[_Pending]]:
+    """Files to write, grouped until a group holds `_FLUSH_CHUNKS` chunks."""
+    batch: list[_Pending] = []
+    for p in pending:
+        batch.append(p)
+        if sum(len(b.chunks) for b in batch) >= _FLUSH_CHUNKS:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 class Indexer:
@@ -65,106 +148,43 @@ class Indexer:
         self.store = store
         self.embedder = embedder
         self.chunker = chunker
-        self._writing = False
 
     def run(
         self, folders: Sequence[Path], *, rebuild: bool = False, progress: Progress | None = None
     ) -> IndexSummary:
-        self._writing = False
-        try:
-            return self._run(folders, rebuild=rebuild, progress=progress)
-        finally:
-            self.store.end_changes()
-
-    def _begin_writing(self) -> None:
-        if not self._writing:
-            self.store.begin_changes()
-            self._writing = True
-
-    def _run(
-        self, folders: Sequence[Path], *, rebuild: bool, progress: Progress | None
-    ) -> IndexSummary:
-        if rebuild:
-            self._begin_writing()
-            self.store.reset()
-        else:
+        """Bring the collection in line with `folders`: write new and changed files, delete those
+        that are gone; `rebuild` starts from an empty collection."""
+        if not rebuild:
             self.store.check_model()
-        # A run that died part-way left the mark; this one must stamp a new version even if every
-        # file now looks unchanged, or processes would keep a lexical index from before it.
-        repair = self.store.interrupted
         summary = IndexSummary()
-        stored = self.store.stored_files()
-        roots = [folder.resolve() for folder in folders]
-        files = [f for root in roots for f in find_articles(root)]
-        seen: set[str] = set()
-        by_sha: dict[str, str] = {}
-        pending: list[_Pending] = []
-
-        for done, af in enumerate(files, start=1):
-            if progress:
-                progress(done, len(files))
-            fid = file_id(af.name)
-            if fid in seen:
-                summary.skipped.append((af.name, "same name in another folder"))
-                continue
-            try:
-                article = read_article(af)
-            except ArticleError as exc:
-                # What was indexed of it before stays: a file that can't be read now loses nothing.
-                seen.add(fid)
-                summary.skipped.append((af.name, str(exc)))
-                continue
-            if (twin := by_sha.get(article.sha256)) is not None:
-                # Not marked as seen, so chunks an earlier run stored under this name go.
-                summary.skipped.append((af.name, f"duplicate of {twin}"))
-                continue
-            seen.add(fid)
-            by_sha[article.sha256] = af.name
-            old = stored.get(fid)
-            if old and old.sha256 == article.sha256 and old.chunks == old.expected_chunks:
-                summary.unchanged += 1
-                continue
-            try:
-                chunks = self.chunker.split(article.text)
-            except Exception as exc:
-                # One strange file must not stop the run: it is named in the summary instead.
-                log.debug("could not split %s", af.name, exc_info=True)
-                summary.skipped.append((af.name, f"could not be split ({exc.__class__.__name__})"))
-                continue
-            if not chunks:
-                summary.skipped.append((af.name, "no text to index"))
-                continue
-            pending.append(_Pending(article, fid, chunks, is_update=old is not None))
-            if sum(len(p.chunks) for p in pending) >= _FLUSH_CHUNKS:
-                self._flush(pending, summary)
-        self._flush(pending, summary)
-
-        for fid, old in stored.items():
-            if fid in seen:
-                continue
-            if old.root in {str(r) for r in roots} or not Path(old.root).is_dir():
-                self._begin_writing()
+        with self.store.changes():
+            if rebuild:
+                self.store.reset()
+            plan = _Plan(
+                [folder.resolve() for folder in folders],
+                self.store.stored_files(),
+                self.chunker,
+                summary,
+            )
+            for batch in _batches(plan.writes(progress)):
+                self._write(batch, summary)
+            for fid in plan.removals():
                 self.store.delete_file(fid)
                 summary.removed += 1
-        if self._writing or repair:
-            self.store.mark_changed()
         summary.chunks_total = self.store.count()
         return summary
 
-    def _flush(self, pending: list[_Pending], summary: IndexSummary) -> None:
-        if not pending:
-            return
-        texts = [_embedding_text(p.article, c) for p in pending for c in p.chunks]
+    def _write(self, batch: list[_Pending], summary: IndexSummary) -> None:
+        texts = [_embedding_text(p.article, c) for p in batch for c in p.chunks]
         vectors = self.embedder.embed(texts)
-        self._begin_writing()
         # Delete first: a run killed between the two leaves incomplete files, which the next run
         # sees (chunk count below n_chunks) and writes again. A new file has nothing to delete.
-        for p in pending:
+        for p in batch:
             if p.is_update:
                 self.store.delete_file(p.fid)
         nodes: list[Any] = []
         row = 0
-        for p in pending:
+        for p in batch:
             n = len(p.chunks)
             nodes += _nodes(p, vectors[row : row + n])
             row += n
@@ -176,7 +196,6 @@ class Indexer:
         # One write for the whole batch: each write is a transaction, about 20 ms in embedded
         # Chroma, which one-chunk files would otherwise pay each.
         self.store.add_nodes(nodes)
-        pending.clear()
 
 
 def _embedding_text(article: Article, chunk: Chunk) -> str:

@@ -3,36 +3,31 @@
 A question is scored against every chunk lexically (BM25 over title and text) and against the
 nearest chunks by embedding; the two scores are normalised and added, then a gentle recency prior
 (when the question has a date), bonuses for a passage that states the question's numbers and for
-one that holds the kind of answer the question wants, and per-article aggregation decide the order.
-Syndicated copies of one story (near-identical passages in different files) take one place in the
-ranking and travel together as `duplicates`.
+one that holds the kind of answer the question wants (`bonuses`), and per-article aggregation
+decide the order. Syndicated copies of one story (near-identical passages in different files)
+take one place in the ranking and travel together as `duplicates` (`copies`).
 """
 
 from __future__ import annotations
 
+import math
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
 
-from index.answer_types import answer_shape, answer_strength
-from index.articles import DATELINE, HEADER_LINE
+from index.bonuses import add_answer_type, add_number_match, add_recency
 from index.catalog import ChunkCatalog, ChunkRecord
+from index.copies import CopyGroups
 from index.embedding import Embedder
 from index.errors import EmptyIndex
 from index.store import ChunkStore
 
-# Questions that ask for the newest news get a stronger pull towards recent articles.
-_RECENT_WORDS = re.compile(
-    r"\b(today|yesterday|tonight|this (week|month|weekend|year)|last (week|night)|latest|"
-    r"recent(ly)?|newest|now|currently|so far)\b",
-    re.I,
-)
 # Words of the question's form and of "when" rather than "what": they match any article.
 _QUERY_NOISE = re.compile(
     r"\b(which|what|who|whom|whose|where|when|why|how|according|reportedly|recently|"
@@ -41,10 +36,14 @@ _QUERY_NOISE = re.compile(
 )
 
 Fusion = Literal["rrf", "score"]
+# A passage this share of another's length or less is a quotation of it, not a copy of the story.
+_COPY_LENGTH_RATIO = 0.5
 
 
 @dataclass(frozen=True)
 class RetrievalConfig:
+    """How passages are found and ordered: the weights of each signal, and how many to keep."""
+
     candidates: int = 100  # from each retriever, before fusion
     fusion: Fusion = "score"
     rrf_k: float = 60.0
@@ -66,6 +65,15 @@ class RetrievalConfig:
     file_second_weight: float = 0.0
     duplicate_overlap: float = 0.8
     per_file: int = 2
+
+    def __post_init__(self) -> None:
+        # Every count and weight is 0 or more (a weight below 0 would reward what it should
+        # not); a half-life of 0 would divide by zero.
+        for name, value in vars(self).items():
+            if isinstance(value, int | float) and not 0 <= value < math.inf:
+                raise ValueError(f"{name} must be a number of 0 or more, not {value}")
+        if not self.half_life_days:
+            raise ValueError("half_life_days must be above 0")
 
 
 @dataclass(frozen=True)
@@ -91,6 +99,17 @@ class Passage:
     @property
     def published(self) -> date | None:
         return date.fromisoformat(self.chunk.date) if self.chunk.date else None
+
+
+@dataclass(frozen=True)
+class CollectionStats:
+    """What the collection holds, for a person to read."""
+
+    articles: int  # files
+    chunks: int
+    newest: str | None  # the newest publication date among the articles
+    indexed_at: datetime | None  # when the collection last changed
+    embed_model: str
 
 
 def search_terms(question: str) -> str:
@@ -124,6 +143,32 @@ class Retriever:
             self._catalog = ChunkCatalog.load(self.store, self.cache_dir)
             self._version = version
         return self._catalog
+
+    def stats(self) -> CollectionStats:
+        """How many articles and chunks the collection holds, how new, and since when."""
+        catalog = self.catalog
+        dates = [r.date for r in catalog.records if r.date]
+        stamp = self.store.metadata.get("indexed_at")
+        return CollectionStats(
+            articles=len({r.file for r in catalog.records}),
+            chunks=len(catalog),
+            newest=max(dates) if dates else None,
+            indexed_at=datetime.fromtimestamp(float(stamp)) if stamp else None,
+            embed_model=self.embedder.name,
+        )
+
+    def indexed_files(self) -> set[str]:
+        """The names of the files the collection holds chunks of."""
+        return {r.file for r in self.catalog.records}
+
+    def newest_titles(self, limit: int = 3) -> list[str]:
+        """The titles of the newest articles, newest first."""
+        by_file = {r.file: (r.date, r.title) for r in self.catalog.records}
+        return [title for _, title in sorted(by_file.values(), reverse=True)[:limit]]
+
+    def idf(self, terms: Sequence[str]) -> dict[str, float]:
+        """How rare each term (a token as the catalogue makes it) is among the chunks."""
+        return self.catalog.idf(terms)
 
     def search(
         self,
@@ -236,11 +281,11 @@ def rank(
     if not fused:
         return []
     if cfg.number_weight:
-        _add_number_match(fused, catalog, question, cfg)
+        add_number_match(fused, catalog, question, cfg)
     if as_of is not None and cfg.date_aware:
-        _add_recency(fused, catalog, question, as_of, cfg)
+        add_recency(fused, catalog, question, as_of, cfg)
     if cfg.answer_type_weight:
-        _add_answer_type(fused, catalog, question, cfg)
+        add_answer_type(fused, catalog, question, cfg)
     if similarity is not None:
         dense = {i: float(similarity[i]) for i in fused}
     return _by_file(catalog, fused, lexical, dense, k, cfg)
@@ -281,59 +326,6 @@ def _fuse(
     return fused
 
 
-def _add_recency(
-    fused: dict[int, float],
-    catalog: ChunkCatalog,
-    question: str,
-    as_of: date,
-    cfg: RetrievalConfig,
-) -> None:
-    weight = cfg.recent_question_weight if _RECENT_WORDS.search(question) else cfg.recency_weight
-    if cfg.fusion == "rrf":
-        weight /= 25.0  # RRF scores are about 1/60 where normalised ones are about 1
-    today = as_of.toordinal()
-    for i in fused:
-        day = int(catalog.days[i])
-        if day:
-            fused[i] += weight * 0.5 ** (max(0, today - day) / cfg.half_life_days)
-
-
-_NUMBER = re.compile(r"\b\d[\d.,]*\b")
-
-
-def _add_number_match(
-    fused: dict[int, float], catalog: ChunkCatalog, question: str, cfg: RetrievalConfig
-) -> None:
-    wanted = set(_NUMBER.findall(question))
-    if not wanted:
-        return
-    for i in fused:
-        stated = set(_NUMBER.findall(catalog.records[i].text))
-        fused[i] += cfg.number_weight * len(wanted & stated) / len(wanted)
-
-
-def _add_answer_type(
-    fused: dict[int, float], catalog: ChunkCatalog, question: str, cfg: RetrievalConfig
-) -> None:
-    shape = answer_shape(question)
-    if shape is None:
-        return
-    for i in sorted(fused, key=lambda i: -fused[i])[: cfg.answer_type_depth]:
-        fused[i] += cfg.answer_type_weight * answer_strength(
-            _body(catalog.records[i]), question, shape
-        )
-
-
-# The header lines and a leading dateline say when the piece appeared, which answers no question.
-
-
-def _body(record: ChunkRecord) -> str:
-    text = record.text
-    if record.title and text.startswith(record.title):
-        text = text[len(record.title) :]
-    return DATELINE.sub("", HEADER_LINE.sub("", text))
-
-
 def _by_file(
     catalog: ChunkCatalog,
     fused: dict[int, float],
@@ -351,40 +343,28 @@ def _by_file(
         for f, c in chunks_of.items()
     }
     files = sorted(chunks_of, key=lambda f: -file_score[f])
-    passages: list[Passage] = []
-    kept: list[tuple[int, set[str], list[ChunkRecord]]] = []
+    groups = CopyGroups[int](cfg.duplicate_overlap, min_length_ratio=_COPY_LENGTH_RATIO)
     for f in files:
         for i in chunks_of[f][: cfg.per_file]:
-            words = _words(catalog.records[i].text)
-            twin = next((t for t in kept if _overlap(t[1], words) >= cfg.duplicate_overlap), None)
-            if twin is not None:
-                if all(r.file != f for r in [catalog.records[twin[0]], *twin[2]]):
-                    twin[2].append(catalog.records[i])
-                continue
-            kept.append((i, words, []))
-        if len(kept) >= k:
+            groups.add(i, f, _copy_words(catalog.records[i].text))
+        if len(groups) >= k:
             break
-    for i, _, copies in kept[:k]:
+    passages: list[Passage] = []
+    for group in groups.groups[:k]:
+        i = group.first
+        record = catalog.records[i]
         passages.append(
             Passage(
-                chunk=catalog.records[i],
-                score=file_score[catalog.records[i].file]
-                if i == chunks_of[catalog.records[i].file][0]
-                else fused[i],
+                chunk=record,
+                score=file_score[record.file] if i == chunks_of[record.file][0] else fused[i],
                 dense=float(dense.get(i, 0.0)),
                 lexical=float(lexical[i]),
-                duplicates=tuple(copies),
+                duplicates=tuple(catalog.records[c] for c in group.copies),
             )
         )
     return passages
 
 
-def _words(text: str) -> set[str]:
+def _copy_words(text: str) -> set[str]:
+    """The words two passages are compared by to tell a syndicated copy: folded, as written."""
     return set(text.casefold().split())
-
-
-def _overlap(a: set[str], b: set[str]) -> float:
-    # A short passage inside a long one is a quotation, not a copy of the story.
-    if not a or not b or min(len(a), len(b)) < 0.5 * max(len(a), len(b)):
-        return 0.0
-    return len(a & b) / min(len(a), len(b))

@@ -45,12 +45,18 @@ class ChromaConfig:
         return f"the Chroma server at {self.host}:{self.port}" if self.host else f"{self.path}"
 
 
+@dataclass
+class _Changes:
+    """A `changes()` block under way."""
+
+    repair: bool  # an earlier run died while writing
+    wrote: bool = False
+
+
 @dataclass(frozen=True)
 class StoredFile:
     """What the collection holds of one article file."""
 
-    file_id: str
-    name: str
     root: str
     sha256: str
     expected_chunks: int
@@ -88,6 +94,7 @@ class ChunkStore:
         self.embed_model = embed_model
         self.embed_dim = embed_dim
         self._write_lock: int | None = None
+        self._changes: _Changes | None = None  # the `changes()` block under way
         # Version stamps this object wrote: its own process already holds what they stand for.
         self._own_versions: set[object] = set()
         with chroma_errors("open", config):
@@ -148,6 +155,7 @@ class ChunkStore:
 
     def reset(self) -> None:
         """Delete every chunk and stamp the empty collection with the current model."""
+        self._before_write()
         with chroma_errors("reset", self.config):
             self._client.delete_collection(self.config.collection)
             self._collection = self._client.create_collection(
@@ -175,37 +183,52 @@ class ChunkStore:
         """Whether a run that wrote to the collection stopped before it finished."""
         return bool(self.metadata.get("writing"))
 
-    def begin_changes(self) -> None:
-        """Call before a run's first write: takes the writer's lock and marks the run as under way.
+    @contextmanager
+    def changes(self) -> Iterator[None]:
+        """A run of writes, which other processes see as one new version of the collection.
 
-        The mark stays if the run dies, so the next run knows to stamp a new version even when it
-        finds nothing left to write. Embedded Chroma lets two processes write at once, each with
-        its own copy of the vector index, so a second writer is turned away here.
+        The block's first write (`reset`, `delete_file`, `add_nodes`) takes the writer's lock and
+        marks the collection as being written. Embedded Chroma lets two processes write at once,
+        each with its own copy of the vector index, so a second writer is turned away there. The
+        mark stays if the run dies, so that the next run stamps a new version even when it finds
+        nothing left to write. When the block ends without an error, it stamps a new version if
+        it wrote or found that mark; the lock is released either way.
         """
+        run = _Changes(repair=self.interrupted)
+        self._changes = run
+        try:
+            yield
+            if run.wrote or run.repair:
+                self.mark_changed()
+        finally:
+            self._changes = None
+            if self._write_lock is not None:
+                os.close(self._write_lock)
+                self._write_lock = None
+
+    def _before_write(self) -> None:
+        """The first write of a `changes()` block takes the writer's lock and sets the mark."""
+        run = self._changes
+        if run is None or run.wrote:
+            return
         if self._write_lock is None and not self.config.host:
             self._write_lock = _lock_for_writing(self.config)
         meta = self.metadata
         meta["writing"] = uuid.uuid4().hex
         self._modify(meta)
-
-    def end_changes(self) -> None:
-        """Release the writer's lock (the mark stays until `mark_changed`)."""
-        if self._write_lock is not None:
-            os.close(self._write_lock)
-            self._write_lock = None
+        run.wrote = True
 
     def stored_files(self) -> dict[str, StoredFile]:
         """Every file the collection holds chunks of, keyed by file id."""
         counts: dict[str, int] = {}
         first: dict[str, Mapping[str, Any]] = {}
-        for meta in self._iter_metadata():
-            fid = str(meta.get(FILE_ID, ""))
-            counts[fid] = counts.get(fid, 0) + 1
-            first.setdefault(fid, meta)
+        for page in self.pages(["metadatas"]):
+            for meta in page["metadatas"]:
+                fid = str(meta.get(FILE_ID, ""))
+                counts[fid] = counts.get(fid, 0) + 1
+                first.setdefault(fid, meta)
         return {
             fid: StoredFile(
-                file_id=fid,
-                name=str(meta.get("file", "")),
                 root=str(meta.get("root", "")),
                 sha256=str(meta.get("sha256", "")),
                 expected_chunks=int(meta.get("n_chunks", -1)),
@@ -215,6 +238,7 @@ class ChunkStore:
         }
 
     def delete_file(self, file_id: str) -> None:
+        self._before_write()
         with chroma_errors("write to", self.config):
             self._collection.delete(where={FILE_ID: file_id})
 
@@ -226,6 +250,7 @@ class ChunkStore:
         """
         from llama_index.vector_stores.chroma import ChromaVectorStore
 
+        self._before_write()
         with chroma_errors("write to", self.config):
             ChromaVectorStore(chroma_collection=self._collection).add(list(nodes))
 
@@ -258,29 +283,20 @@ class ChunkStore:
 
     def all_chunks(self) -> Iterator[tuple[str, str, Mapping[str, Any]]]:
         """(id, text, metadata) of every chunk, in pages so a large collection is not read at once."""
-        page = 2000
-        offset = 0
-        while True:
-            with chroma_errors("read", self.config):
-                res = self._collection.get(
-                    include=["documents", "metadatas"], limit=page, offset=offset
-                )
-            ids = res["ids"]
-            if not ids:
-                return
-            yield from zip(ids, res["documents"], res["metadatas"], strict=True)
-            offset += len(ids)
+        for page in self.pages(["documents", "metadatas"], size=2000):
+            yield from zip(page["ids"], page["documents"], page["metadatas"], strict=True)
 
-    def _iter_metadata(self) -> Iterator[Mapping[str, Any]]:
-        page = 5000
+    def pages(self, include: Sequence[str], *, size: int = 5000) -> Iterator[Mapping[str, Any]]:
+        """The whole collection, `size` chunks at a time: Chroma's `get` answers, each with the
+        chunks' ids and the fields named in `include` ("documents", "metadatas", "embeddings")."""
         offset = 0
         while True:
             with chroma_errors("read", self.config):
-                res = self._collection.get(include=["metadatas"], limit=page, offset=offset)
-            if not res["ids"]:
+                page = self._collection.get(include=list(include), limit=size, offset=offset)
+            if not len(page["ids"]):
                 return
-            yield from res["metadatas"]
-            offset += len(res["ids"])
+            yield page
+            offset += len(page["ids"])
 
 
 def _client(config: ChromaConfig) -> Any:

@@ -82,28 +82,39 @@ def test_load_queries_reads_dates_and_aliases(tmp_path: Path) -> None:
         load_queries(path)
 
 
+_ELECTION = (
+    "Riverton elects a new mayor",
+    "Voters in Riverton chose Jane Holloway as mayor on Tuesday. Holloway won the mayoral "
+    "election with 58 percent of the vote.",
+)
+_FESTIVAL = (
+    "Cheese festival draws record crowd",
+    "The annual cheese festival in Millbrook drew 12,000 visitors, a record, organisers said.",
+)
+
+
+def _write_article(
+    path: Path, published: str, title: str, body: str, *, source: str = "Gazette"
+) -> None:
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(
+        f"{title}\nPublished: {published} | Source: {source}\n\n{body}\n", encoding="utf-8"
+    )
+
+
 def test_eval_command_scores_a_small_set_without_touching_the_users_index(
     tmp_path: Path,
 ) -> None:
     articles = tmp_path / "articles"
-    articles.mkdir()
-    (articles / "old.txt").write_text(
-        "Riverton elects a new mayor\nPublished: 2024-01-10 | Source: Gazette\n\n"
-        "Voters in Riverton chose Jane Holloway as mayor on Tuesday. Holloway won the mayoral "
-        "election with 58 percent of the vote.\n",
-        encoding="utf-8",
-    )
-    (articles / "new.txt").write_text(
-        "Riverton mayor recalled\nPublished: 2024-03-20 | Source: Gazette\n\n"
+    _write_article(articles / "old.txt", "2024-01-10", *_ELECTION)
+    _write_article(
+        articles / "new.txt",
+        "2024-03-20",
+        "Riverton mayor recalled",
         "Tom Bexley won the Riverton mayoral election held after a recall vote removed the mayor "
-        "elected in January.\n",
-        encoding="utf-8",
+        "elected in January.",
     )
-    (articles / "cheese.txt").write_text(
-        "Cheese festival draws record crowd\nPublished: 2024-02-15 | Source: Valley News\n\n"
-        "The annual cheese festival in Millbrook drew 12,000 visitors, a record, organisers said.\n",
-        encoding="utf-8",
-    )
+    _write_article(articles / "cheese.txt", "2024-02-15", *_FESTIVAL, source="Valley News")
     queries = tmp_path / "q.jsonl"
     rows = [
         {
@@ -148,3 +159,44 @@ def test_eval_command_scores_a_small_set_without_touching_the_users_index(
     # The user's own index (the default collection in the data dir) was never created.
     user = run_newsbot("search", "mayor", data_dir=data)
     assert user.returncode == 1 and "no articles are indexed" in user.stderr
+
+
+def test_eval_retrieval_switch_changes_the_ranking(tmp_path: Path) -> None:
+    articles = tmp_path / "articles"
+    _write_article(articles / "old.txt", "2023-01-10", *_ELECTION)
+    _write_article(
+        articles / "new.txt",
+        "2024-03-18",
+        "Riverton mayor opens the spring fair",
+        "The mayor of Riverton opened the spring fair on Saturday, a year after the election.",
+    )
+    _write_article(articles / "cheese.txt", "2024-02-15", *_FESTIVAL, source="Valley News")
+    queries = tmp_path / "q.jsonl"
+    row = {
+        "question": "Who won the Riverton mayoral election?",
+        "answer": "Jane Holloway",
+        "evidence_files": ["old.txt"],
+        "asked": "2024-03-20",
+    }
+    queries.write_text(json.dumps(row), encoding="utf-8")
+    data = tmp_path / "data"
+
+    def hit_at_1(*switches: str) -> float:
+        args = ("eval", str(queries), "--articles", str(articles), "--as-of-field", "asked")
+        run = run_newsbot(*args, *switches, "--json", data_dir=data)
+        assert run.returncode == 0, run.stderr
+        return float(json.loads(run.stdout)["hit@1"])
+
+    # Asked two days after the fair, the recency prior puts the fair above the year-old election;
+    # without it the article that answers comes first.
+    assert hit_at_1() == 0.0
+    assert hit_at_1("--retrieval", "date_aware=false") == 1.0
+
+    for switch, error in [
+        ("date_awre=no", "error: --retrieval date_awre: there is no such setting (there are "),
+        ("per_file=two", "error: --retrieval per_file=two: expected a whole number"),
+    ]:
+        args = ("eval", str(queries), "--articles", str(articles), "--retrieval", switch)
+        run = run_newsbot(*args, data_dir=data)
+        assert run.returncode == 1
+        assert run.stderr.startswith(error) and len(run.stderr.strip().splitlines()) == 1

@@ -12,8 +12,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from index.catalog import stopwords, tokenize
+from index.catalog import tokenize
 from index.retrieval import Passage, search_terms
+from index.vocabulary import stopwords
 
 Idf = Callable[[Sequence[str]], dict[str, float]]
 # Words of how a question asks, not of what it asks about ("how many", "what did they say").
@@ -58,10 +59,7 @@ def coverage(
     best = 0.0
     for passage in passages:
         chunk = passage.chunk
-        sentences = [
-            set(tokenize([chunk.text[a - chunk.start : b - chunk.start]])[0])
-            for a, b in chunk.sentences
-        ]
+        sentences = [set(tokenize([chunk.text_at(a, b)])[0]) for a, b in chunk.sentences]
         if chunk.title:
             sentences.insert(0, set(tokenize([chunk.title])[0]))
         stated.update(*sentences)

@@ -20,16 +20,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import cache
 from itertools import pairwise
-from typing import Any
 
+from bot.answering.facts import WORD, is_fact, months_in, name_patterns, numbers_in, plain
 from bot.answering.lexicon import Lexicon, lexicon
-from index.articles import MONTHS
+from index.vocabulary import MONTH_NAMES, MONTHS, news_stopwords, stem, stopwords
 
-_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
-_CAPITALISED = re.compile(r"\b[A-Z][\w'’.-]*")
 _NEGATIONS = frozenset({"not", "no", "never", "neither", "nor", "none", "without", "cannot"})
 # "failed to sign" and "refused to meet" deny what follows as "did not" does.
 _NEGATING_VERBS = frozenset({"fail", "fails", "failed", "refuse", "refuses", "refused"})
@@ -42,72 +38,6 @@ _CLAUSE_END = re.compile(
 )
 # "the two ministers" is "both ministers": a pair the text has named, not a count it asserts.
 _DEFINITE_PAIR = re.compile(r"\b(the) two(?=\s+[^\W\d_])", re.I)
-_NUMBER_WORDS = {
-    word: str(i)
-    for i, word in enumerate(
-        [
-            "zero",
-            "one",
-            "two",
-            "three",
-            "four",
-            "five",
-            "six",
-            "seven",
-            "eight",
-            "nine",
-            "ten",
-            "eleven",
-            "twelve",
-            "thirteen",
-            "fourteen",
-            "fifteen",
-            "sixteen",
-            "seventeen",
-            "eighteen",
-            "nineteen",
-            "twenty",
-        ]
-    )
-} | {"thirty": "30", "forty": "40", "fifty": "50", "hundred": "100", "dozen": "12"}
-# Each month's full name, to compare "Oct" with "October" as words.
-_MONTH_NAMES = {n: max((m for m, k in MONTHS.items() if k == n), key=len) for n in range(1, 13)}
-# Words that open a sentence in capitals without being a name.
-_OPENERS = {
-    "according",
-    "additionally",
-    "also",
-    "although",
-    "however",
-    "meanwhile",
-    "moreover",
-    "overall",
-    "furthermore",
-    "finally",
-    "instead",
-    "yes",
-    "indeed",
-    "answer",
-    "today",
-    "yesterday",
-    "last",
-    "next",
-    "earlier",
-    "later",
-    "in",
-    "on",
-}
-# Short and long forms of the names news text uses most (compared after `plain`).
-_ALIASES = {
-    "us": ("united states", "america"),
-    "usa": ("united states", "us", "america"),
-    "uk": ("united kingdom", "britain"),
-    "un": ("united nations",),
-    "eu": ("european union",),
-    "american": ("us", "united states"),
-    "british": ("uk", "britain", "united kingdom"),
-}
-_EXTRA_STOPWORDS = {"also", "said", "says", "would", "could", "may", "might", "according", "must"}
 _MAX_PHRASE = 3  # words in the longest WordNet collocation looked for ("per_annum", "armed_forces")
 
 
@@ -139,16 +69,12 @@ class Claim:
     def of(cls, text: str, lex: Lexicon | None = None) -> Claim:
         lex = lex or lexicon()
         facts = _DEFINITE_PAIR.sub(r"\1 both", text)
-        names = tuple(
-            re.compile(rf"\b(?:{'|'.join(re.escape(f) for f in _name_forms(name, lex))})\b")
-            for name in dict.fromkeys(_names(facts, lex))
-        )
         return cls(
             text=text,
             words=content_words(text),
             numbers=numbers_in(facts),
             months=months_in(facts),
-            names=names,
+            names=name_patterns(facts, lex),
             negated=any(_polarity(text[a:b])[1] for a, b in _clause_spans(text)),
             terms=tuple(_terms(facts, lex)),
         )
@@ -297,7 +223,7 @@ def clauses_of(
         for word, is_denied in words:
             # Function words stay out: WordNet relates "have" and "be" to half the language.
             # Verbs of saying stay in: "stated" is a way to say "said".
-            if word.casefold() not in _function_words():
+            if word.casefold() not in stopwords():
                 (denied if is_denied else affirmed).update(_keys(word, lex))
             (denied_words if is_denied else affirmed_words).append(word.casefold())
         out.append(
@@ -320,41 +246,10 @@ def clauses_of(
 
 
 def content_words(text: str) -> frozenset[str]:
-    words = [w.casefold().replace("’", "'") for w in _WORD.findall(text)]
-    words = [w.removesuffix("'s") for w in words if w not in stopwords()]
-    return frozenset(_stemmer().stemWords([w for w in words if w]))
-
-
-def numbers_in(text: str) -> frozenset[str]:
-    found = set()
-    for m in _NUMBER.finditer(text):
-        # "1,000" and "1000" are one number; "2.50" and "2.5" too.
-        value = re.sub(r",(?=\d{3}(?!\d))", "", m.group(0))
-        if "." in value:
-            value = value.rstrip("0").rstrip(".")
-        found.add(value)
-    for word in _WORD.findall(text):
-        if (digits := _NUMBER_WORDS.get(word.casefold())) is not None:
-            found.add(digits)
-    return frozenset(found)
-
-
-def months_in(text: str) -> frozenset[int]:
-    """Months named in capitals ("may" and "march" are verbs too), or in ISO dates."""
-    return frozenset(
-        MONTHS[w.casefold()]
-        for w in _WORD.findall(text)
-        if w.casefold() in MONTHS and w[0].isupper()
-    ) | frozenset(int(m) for m in re.findall(r"\b\d{4}-(\d{2})-\d{2}\b", text))
-
-
-def plain(text: str) -> str:
-    """Casefolded, possessives and dots dropped, letters apart from digits: "U.S.'s" and "US"
-    compare equal, and "RM10.5bil" mentions "RM"."""
-    text = text.casefold().replace("’", "'")
-    text = re.sub(r"'s\b", "", text)
-    text = re.sub(r"(?<=\w)\.(?=\w)|(?<=\b\w)\.", "", text)
-    return re.sub(r"(?<=[^\W\d_])(?=\d)|(?<=\d)(?=[^\W\d_])", " ", text)
+    """The stems of the words `text` asserts something with: no stopwords, no possessive 's."""
+    words = [w.casefold().replace("’", "'") for w in WORD.findall(text)]
+    words = [w.removesuffix("'s") for w in words if w not in news_stopwords()]
+    return frozenset(stem([w for w in words if w]))
 
 
 def _terms(text: str, lex: Lexicon) -> Iterator[Term]:
@@ -376,7 +271,7 @@ def _terms(text: str, lex: Lexicon) -> Iterator[Term]:
     seen: set[str] = set()
     for i, (word, denied) in enumerate(words):
         low = lowered[i]
-        if low in stopwords() or low in seen or _is_fact(word):
+        if low in news_stopwords() or low in seen or is_fact(word):
             continue
         seen.add(low)
         related = lex.related(low) | by_phrase.get(i, set())
@@ -384,22 +279,12 @@ def _terms(text: str, lex: Lexicon) -> Iterator[Term]:
         variants = lex.spelling_variants(low)
         yield Term(
             word=low,
-            same=_keys(word, lex) | frozenset(_stemmer().stemWords(list(variants))),
-            near=frozenset(_stemmer().stemWords(single)),
+            same=_keys(word, lex) | frozenset(stem(list(variants))),
+            near=frozenset(stem(single)),
             phrases=frozenset(w for w in related if "_" in w),
-            antonyms=frozenset(_stemmer().stemWords(list(lex.antonyms(low)))) - own,
+            antonyms=frozenset(stem(list(lex.antonyms(low)))) - own,
             denied=denied,
         )
-
-
-def _is_fact(word: str) -> bool:
-    """A number or a month: checked as a hard fact, not counted among the words."""
-    low = word.casefold()
-    return (
-        any(ch.isdigit() for ch in low)
-        or low in _NUMBER_WORDS
-        or (word[:1].isupper() and low in MONTHS)
-    )
 
 
 def _keys(word: str, lex: Lexicon) -> frozenset[str]:
@@ -407,8 +292,8 @@ def _keys(word: str, lex: Lexicon) -> frozenset[str]:
     month's short form spelled out ("Oct": "october")."""
     low = word.casefold().replace("’", "'").removesuffix("'s")
     if word[:1].isupper() and low in MONTHS:
-        low = _MONTH_NAMES[MONTHS[low]]
-    return frozenset(_stemmer().stemWords([low, *lex.irregular_bases(low)]))
+        low = MONTH_NAMES[MONTHS[low]]
+    return frozenset(stem([low, *lex.irregular_bases(low)]))
 
 
 def _phrases(words: list[str]) -> frozenset[str]:
@@ -433,7 +318,7 @@ def _clause_spans(text: str) -> list[tuple[int, int]]:
 def _polarity(clause: str) -> tuple[list[tuple[str, bool]], bool]:
     """The clause's words but its negations, each with whether a negation before it denies it;
     and whether the clause has a negation."""
-    words = _WORD.findall(clause)
+    words = WORD.findall(clause)
     out: list[tuple[str, bool]] = []
     negation = False
     for i, word in enumerate(words):
@@ -448,49 +333,3 @@ def _polarity(clause: str) -> tuple[list[tuple[str, bool]], bool]:
         else:
             out.append((word, negation))
     return out, negation
-
-
-def _names(text: str, lex: Lexicon) -> list[str]:
-    """Capitalised words: names, places, organisations (a month is checked as a date instead)."""
-    names: list[str] = []
-    for i, found in enumerate(_CAPITALISED.finditer(text)):
-        word = found.group(0).rstrip(".-’'")
-        if any(ch.isdigit() for ch in word):
-            # "RM10.5": the number is checked as a number, the currency as a name.
-            word = re.split(r"\d", word, maxsplit=1)[0].rstrip(".-’'")
-        low = word.casefold().removesuffix("’s").removesuffix("'s")
-        if len(low) < 2 or low in MONTHS or low in _NUMBER_WORDS:
-            continue
-        at_start = i == 0 and not text[: found.start()].strip(" \"“'‘(")
-        if at_start and (low in stopwords() or low in _OPENERS or lex.never_a_noun(low)):
-            continue
-        if low in stopwords() and not word.isupper():
-            continue
-        # "Thailand-Cambodia": each part is a name of its own.
-        names.extend(part for part in re.split(r"[-–]", plain(low)) if len(part.strip()) >= 2)
-    return names
-
-
-def _name_forms(name: str, lex: Lexicon) -> tuple[str, ...]:
-    """A name as a source may write it: itself, a short or long form, another spelling."""
-    return (name, *_ALIASES.get(name, ()), *sorted(lex.name_forms(name)))
-
-
-@cache
-def _stemmer() -> Any:
-    import Stemmer
-
-    return Stemmer.Stemmer("english")
-
-
-@cache
-def stopwords() -> frozenset[str]:
-    """Words no claim is checked on: function words, and words every news sentence has."""
-    return _function_words() | _EXTRA_STOPWORDS
-
-
-@cache
-def _function_words() -> frozenset[str]:
-    from bm25s.stopwords import STOPWORDS_EN_PLUS
-
-    return frozenset(STOPWORDS_EN_PLUS)

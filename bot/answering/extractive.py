@@ -17,9 +17,11 @@ from dataclasses import dataclass, field
 from bot.answer import SHORT_ANSWER_SEP, Answer, Citation, ShortAnswer, Source
 from index.answer_types import answer_kind, answer_spans, answer_strength, parse_day
 from index.articles import DATELINE, HEADER_LINE
-from index.catalog import stem, stopwords, tokenize
+from index.catalog import tokenize
+from index.copies import CopyGroups
 from index.embedding import Embedder
 from index.retrieval import Passage, search_terms
+from index.vocabulary import stem, stopwords
 
 
 @dataclass(frozen=True)
@@ -70,7 +72,6 @@ class _Span:
 
 @dataclass
 class _Candidate:
-    passage_rank: int
     passage: Passage
     start: int
     end: int
@@ -109,24 +110,13 @@ class ExtractiveAnswerer:
         if relevance < cfg.min_relevance or best_dense < cfg.min_dense:
             return refusal(question, passages, standalone=standalone)
 
-        chosen: list[list[_Candidate]] = []  # each claim with its syndicated copies
+        groups = CopyGroups[_Candidate](cfg.duplicate_overlap)  # each claim with its copies
         for cand in candidates:
             if cand.score < candidates[0].score * cfg.keep_ratio:
                 break
-            twin = next(
-                (
-                    group
-                    for group in chosen
-                    if _overlap(group[0].tokens, cand.tokens) >= cfg.duplicate_overlap
-                ),
-                None,
-            )
-            if twin is not None:
-                if all(c.passage.file != cand.passage.file for c in twin):
-                    twin.append(cand)
-                continue
-            if len(chosen) < cfg.max_sentences:
-                chosen.append([cand])
+            may_open = len(groups) < cfg.max_sentences
+            groups.add(cand, cand.passage.file, cand.tokens, may_open=may_open)
+        chosen = [group.items for group in groups.groups]
 
         short = self._short_answer(chosen[0][0])
         citations: list[Citation] = []
@@ -240,11 +230,11 @@ def _sentences(passages: Sequence[Passage]) -> list[_Candidate]:
     """Every sentence of the passages worth quoting (four words or more), each once."""
     candidates: list[_Candidate] = []
     seen: set[tuple[str, str]] = set()
-    for rank, passage in enumerate(passages):
+    for passage in passages:
         chunk = passage.chunk
         previous = ""
         for start, end in chunk.sentences:
-            text = chunk.text[start - chunk.start : end - chunk.start]
+            text = chunk.text_at(start, end)
             if HEADER_LINE.match(text):
                 continue
             if dateline := DATELINE.match(text):
@@ -262,7 +252,6 @@ def _sentences(passages: Sequence[Passage]) -> list[_Candidate]:
             seen.add((chunk.file, text))
             candidates.append(
                 _Candidate(
-                    rank,
                     passage,
                     start,
                     end,
@@ -382,12 +371,6 @@ def _also_in(cand: _Candidate, group: Sequence[_Candidate]) -> tuple[str, ...]:
     files = [c.passage.file for c in group if c is not cand]
     files += [d.file for d in cand.passage.duplicates if cand.text in d.text]
     return tuple(dict.fromkeys(f for f in files if f != cand.passage.file))
-
-
-def _overlap(a: frozenset[str], b: frozenset[str]) -> float:
-    if not a or not b:
-        return 0.0
-    return len(a & b) / min(len(a), len(b))
 
 
 def _as_quote(text: str) -> str:

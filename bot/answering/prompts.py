@@ -57,8 +57,7 @@ class SourceView:
     sentences: tuple[tuple[int, int], ...]
 
     def sentence_text(self, start: int, end: int) -> str:
-        chunk = self.passage.chunk
-        return chunk.text[start - chunk.start : end - chunk.start]
+        return self.passage.chunk.text_at(start, end)
 
     @property
     def text(self) -> str:
@@ -68,7 +67,7 @@ class SourceView:
         previous_end: int | None = None
         for start, end in self.sentences:
             if previous_end is not None:
-                gap = chunk.text[previous_end - chunk.start : start - chunk.start]
+                gap = chunk.text_at(previous_end, start)
                 out.append("\n" if "\n" in gap or gap.strip() else " ")
             out.append(self.sentence_text(start, end))
             previous_end = end
@@ -81,9 +80,7 @@ def source_views(passages: Sequence[Passage]) -> list[SourceView]:
     for n, passage in enumerate(passages, start=1):
         chunk = passage.chunk
         usable = tuple(
-            (s, e)
-            for s, e in chunk.sentences
-            if not is_instruction(chunk.text[s - chunk.start : e - chunk.start])
+            (s, e) for s, e in chunk.sentences if not is_instruction(chunk.text_at(s, e))
         )
         views.append(SourceView(n=n, passage=passage, sentences=usable))
     return views

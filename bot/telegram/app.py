@@ -186,7 +186,7 @@ def run_bot(
     roots = list(folders) or [Path("seeds")]
 
     def reindex() -> IndexSummary:
-        return build_indexer(settings, service.retriever.embedder).run(roots)
+        return build_indexer(settings, service.embedder).run(roots)
 
     app = build_application(settings, service, reindex, announce=announce)
     quiet_library_log()

@@ -251,15 +251,29 @@ def search_command(question: str, as_json: bool, k: int, as_of: str | None) -> N
     is_flag=True,
     help="Leave each question's evidence files out of retrieval: the right answer is a refusal.",
 )
+@click.option(
+    "--retrieval",
+    "retrieval",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Change a retrieval setting for this run, such as lexical_weight=0 or date_aware=false "
+    "(repeatable).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as one JSON object.")
 def eval_command(
-    queries: Path, articles: Path, as_of_field: str | None, without_evidence: bool, as_json: bool
+    queries: Path,
+    articles: Path,
+    as_of_field: str | None,
+    without_evidence: bool,
+    retrieval: tuple[str, ...],
+    as_json: bool,
 ) -> None:
     """Score retrieval and answers on QUERIES (JSONL: question, evidence_files, answer)."""
     with user_errors():
         from bot.evaluation import eval_settings, evaluate, load_queries
-        from bot.factory import build_embedder, build_indexer, build_service
+        from bot.factory import build_embedder, build_indexer, build_service, retrieval_config
 
+        config = retrieval_config(retrieval)
         questions = load_queries(queries, as_of_field)
         settings = eval_settings(load_settings(), articles)
         embedder = build_embedder(settings)
@@ -267,7 +281,7 @@ def eval_command(
             summary = build_indexer(settings, embedder).run([articles], progress=progress)
         if not as_json:
             click.echo(summary.line(), err=True)
-        service = build_service(settings)
+        service = build_service(settings, config)
         with progress_bar("Evaluating") as progress:
             report = evaluate(
                 service, questions, progress=progress, without_evidence=without_evidence

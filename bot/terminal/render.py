@@ -85,7 +85,7 @@ def _sentences_of(answer: Answer, file: str) -> list[tuple[int, int, str]]:
     found: dict[tuple[int, int], str] = {}
     for chunk in _chunks_of(answer, file):
         for a, b in chunk.sentences:
-            found[(a, b)] = chunk.text[a - chunk.start : b - chunk.start]
+            found[(a, b)] = chunk.text_at(a, b)
     return [(a, b, text) for (a, b), text in sorted(found.items())]
 
 
