@@ -296,5 +296,6 @@ def parse_day(text: str) -> tuple[int, int] | None:
     m = _MONTH_DAY.search(text) or _DAY_MONTH.search(text)
     if m is None:
         return None
-    month, day = MONTHS[m.group("m").casefold()], int(m.group("d"))
-    return (month, day) if 1 <= day <= 31 else None
+    # The pattern also takes "sepember"-like slips that name no month in MONTHS.
+    month, day = MONTHS.get(m.group("m").casefold()), int(m.group("d"))
+    return (month, day) if month is not None and 1 <= day <= 31 else None

@@ -8,8 +8,13 @@ import subprocess
 import sys
 from collections.abc import Generator, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
+    from index.embedding import MiniLMEmbedder
 
 from tests.support.llm_server import LlamaServer, llama_server_missing, smollm2_gguf
 
@@ -33,14 +38,14 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]
 
 
 @pytest.fixture(scope="session")
-def embedder() -> object:
+def embedder() -> MiniLMEmbedder:
     from index.embedding import MiniLMEmbedder
 
     return MiniLMEmbedder()
 
 
 @pytest.fixture
-def settings(clean_env: Path) -> object:
+def settings(clean_env: Path) -> Settings:
     from bot.settings import Settings
 
     return Settings()

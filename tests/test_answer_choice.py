@@ -16,6 +16,7 @@ from bot.answering.extractive import ExtractiveAnswerer, ExtractiveConfig
 from bot.factory import build_indexer, build_service
 from bot.service import NewsService
 from bot.settings import Settings
+from index.embedding import MiniLMEmbedder
 from tests.conftest import run_newsbot
 from tests.support.llm_server import CannedServer
 from tests.test_generation import canned_completion
@@ -45,7 +46,7 @@ ARTICLES = {
 
 
 @pytest.fixture(scope="module")
-def corpus(tmp_path_factory: pytest.TempPathFactory, embedder: object) -> Path:
+def corpus(tmp_path_factory: pytest.TempPathFactory, embedder: MiniLMEmbedder) -> Path:
     """The articles above, indexed once into a data dir of their own."""
     root = tmp_path_factory.mktemp("answers")
     folder = root / "articles"
@@ -53,7 +54,7 @@ def corpus(tmp_path_factory: pytest.TempPathFactory, embedder: object) -> Path:
     for name, text in ARTICLES.items():
         (folder / name).write_text(text, encoding="utf-8")
     data = root / "data"
-    build_indexer(Settings(data_dir=data), embedder).run([folder])  # type: ignore[arg-type]
+    build_indexer(Settings(data_dir=data), embedder).run([folder])
     return data
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from index.embedding import MiniLMEmbedder
 from tests.conftest import SEED_A, SEED_B, SEEDS, run_newsbot
 
 
@@ -102,7 +103,9 @@ def test_ask_on_an_empty_index_says_how_to_build_it(tmp_path: Path) -> None:
     assert "newsbot index" in done.stderr
 
 
-def test_only_the_likeliest_sentences_are_embedded(seeded_data_dir: Path, embedder: object) -> None:
+def test_only_the_likeliest_sentences_are_embedded(
+    seeded_data_dir: Path, embedder: MiniLMEmbedder
+) -> None:
     from dataclasses import replace
 
     from bot.answering.extractive import ExtractiveAnswerer, ExtractiveConfig
@@ -123,7 +126,7 @@ def test_only_the_likeliest_sentences_are_embedded(seeded_data_dir: Path, embedd
             return self.inner.embed(texts)  # type: ignore[attr-defined]
 
     question = "How many Malaysian officers train in the US each year?"
-    retriever = build_retriever(Settings(data_dir=seeded_data_dir), embedder)  # type: ignore[arg-type]
+    retriever = build_retriever(Settings(data_dir=seeded_data_dir), embedder)
     passages = retriever.search(question, k=6)
     counting = Counting(embedder)
     answerer = ExtractiveAnswerer(counting, ExtractiveConfig(max_embedded=0))  # type: ignore[arg-type]

@@ -305,7 +305,12 @@ def test_index_killed_part_way_is_repaired_by_the_next_run(
     try:
         assert harness.stdout.readline().strip() == "STARTED"
         if kill_after == "random":
-            time.sleep(random.uniform(0.5, 4.0))
+            # A failure names its seed (pytest shows what the test printed), and
+            # FAULT_SEED=<seed> replays the same moment.
+            seed = int(os.environ.get("FAULT_SEED") or random.randrange(2**32))
+            delay = random.Random(seed).uniform(0.5, 4.0)
+            print(f"killing the indexer after {delay:.2f} s (FAULT_SEED={seed})")
+            time.sleep(delay)
             harness.kill()
         elif kill_after is not None:
             assert harness.stdout.readline().startswith("ADDING")

@@ -9,6 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from index.embedding import MiniLMEmbedder
+from index.retrieval import Retriever
 from tests.conftest import run_newsbot
 
 ARTICLES = {
@@ -81,72 +83,72 @@ def indexed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 
 @pytest.fixture(scope="module")
-def retriever(indexed: tuple[Path, Path], embedder: object) -> object:
+def retriever(indexed: tuple[Path, Path], embedder: MiniLMEmbedder) -> Retriever:
     from bot.factory import build_retriever
     from bot.settings import Settings
 
-    return build_retriever(Settings(data_dir=indexed[1]), embedder)  # type: ignore[arg-type]
+    return build_retriever(Settings(data_dir=indexed[1]), embedder)
 
 
 QUESTION = "Who won the Riverton mayoral election?"
 
 
-def test_as_of_uses_only_articles_published_by_then(retriever: object) -> None:
-    passages = retriever.search(QUESTION, k=10, as_of=date(2024, 2, 1))  # type: ignore[attr-defined]
+def test_as_of_uses_only_articles_published_by_then(retriever: Retriever) -> None:
+    passages = retriever.search(QUESTION, k=10, as_of=date(2024, 2, 1))
     files = [p.file for p in passages]
     assert files[0] == "old-election.txt"
     assert "new-recall.txt" not in files
     assert all(p.published is None or p.published <= date(2024, 2, 1) for p in passages)
 
 
-def test_without_a_date_the_newer_article_is_found_too(retriever: object) -> None:
-    files = [p.file for p in retriever.search(QUESTION, k=10)]  # type: ignore[attr-defined]
+def test_without_a_date_the_newer_article_is_found_too(retriever: Retriever) -> None:
+    files = [p.file for p in retriever.search(QUESTION, k=10)]
     assert {"old-election.txt", "new-recall.txt"} <= set(files[:2])
 
 
-def test_recent_question_prefers_the_newest_article_before_the_date(retriever: object) -> None:
-    passages = retriever.search(  # type: ignore[attr-defined]
+def test_recent_question_prefers_the_newest_article_before_the_date(retriever: Retriever) -> None:
+    passages = retriever.search(
         "Who is the latest Riverton mayor this week?", k=5, as_of=date(2024, 3, 25)
     )
     assert passages[0].file == "new-recall.txt"
 
 
-def test_syndicated_copies_take_one_place_and_travel_together(retriever: object) -> None:
-    passages = retriever.search("Which roads did the storm close?", k=5)  # type: ignore[attr-defined]
+def test_syndicated_copies_take_one_place_and_travel_together(retriever: Retriever) -> None:
+    passages = retriever.search("Which roads did the storm close?", k=5)
     storm = [p for p in passages if set(p.files) & {"wire-storm.txt", "paper-storm.txt"}]
     assert len(storm) == 1
     assert set(storm[0].files) == {"wire-storm.txt", "paper-storm.txt"}
     assert passages[0] is storm[0]
 
 
-def test_a_passage_that_states_the_questions_year_ranks_first(retriever: object) -> None:
+def test_a_passage_that_states_the_questions_year_ranks_first(retriever: Retriever) -> None:
     from dataclasses import replace
 
     question = "What did the Millbrook school fund pay for in 2019?"
-    config = retriever.config  # type: ignore[attr-defined]
+    config = retriever.config
     try:
-        retriever.config = replace(config, number_weight=0.0)  # type: ignore[attr-defined]
-        without = retriever.search(question, k=5)  # type: ignore[attr-defined]
+        retriever.config = replace(config, number_weight=0.0)
+        without = retriever.search(question, k=5)
     finally:
-        retriever.config = config  # type: ignore[attr-defined]
-    ranked = retriever.search(question, k=5)  # type: ignore[attr-defined]
+        retriever.config = config
+    ranked = retriever.search(question, k=5)
     assert without[0].file == "fund-now.txt"  # the topic alone points at the other article
     assert ranked[0].file == "fund-2019.txt"
 
 
-def test_a_when_question_prefers_the_passage_that_gives_the_day(retriever: object) -> None:
+def test_a_when_question_prefers_the_passage_that_gives_the_day(retriever: Retriever) -> None:
     from dataclasses import replace
 
     question = "When will the Millbrook lantern parade return?"
-    config = retriever.config  # type: ignore[attr-defined]
+    config = retriever.config
     ranked = {}
     try:
         for weight in (0.0, 0.5):
             # Both passages hold a date; only a bonus graded by precision can part them.
-            retriever.config = replace(config, answer_type_weight=weight)  # type: ignore[attr-defined]
-            ranked[weight] = retriever.search(question, k=5)  # type: ignore[attr-defined]
+            retriever.config = replace(config, answer_type_weight=weight)
+            ranked[weight] = retriever.search(question, k=5)
     finally:
-        retriever.config = config  # type: ignore[attr-defined]
+        retriever.config = config
     assert ranked[0.0][0].file == "lantern-vague.txt"  # closer in words; it gives only the year
     assert ranked[0.5][0].file == "lantern-date.txt"
 
@@ -171,17 +173,17 @@ def test_answer_strength_grades_how_precise_a_date_is() -> None:
 
 
 def test_a_chunk_found_only_by_keywords_is_scored_by_its_real_similarity(
-    retriever: object, embedder: object
+    retriever: Retriever, embedder: MiniLMEmbedder
 ) -> None:
     from dataclasses import replace
 
     from index.retrieval import rank
 
     question = "What did Millbrook say of its school fund, its festivals and the harbour bridge?"
-    catalog = retriever.catalog  # type: ignore[attr-defined]
-    config = retriever.config  # type: ignore[attr-defined]
+    catalog = retriever.catalog
+    config = retriever.config
     lexical = catalog.bm25_scores(question)
-    similarity = catalog.vectors @ embedder.embed([question])[0]  # type: ignore[attr-defined]
+    similarity = catalog.vectors @ embedder.embed([question])[0]
     # Only the nearest chunk comes from the dense side; every other passage is BM25's alone.
     nearest = int(np.argmax(similarity))
     dense = {nearest: float(similarity[nearest])}
