@@ -10,14 +10,10 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from typing import TYPE_CHECKING
 
 from index.answer_types import answer_shape, answer_strength
 from index.articles import DATELINE, HEADER_LINE
 from index.catalog import ChunkCatalog, ChunkRecord
-
-if TYPE_CHECKING:
-    from index.retrieval import RetrievalConfig
 
 # Questions that ask for the newest news get a stronger pull towards recent articles.
 _RECENT_WORDS = re.compile(
@@ -32,24 +28,27 @@ def add_recency(
     catalog: ChunkCatalog,
     question: str,
     as_of: date,
-    cfg: RetrievalConfig,
+    *,
+    weight: float,
+    recent_question_weight: float,
+    half_life_days: float,
 ) -> None:
-    """Add to each dated chunk's score a prior that halves every `half_life_days` of its age."""
-    weight = cfg.recent_question_weight if _RECENT_WORDS.search(question) else cfg.recency_weight
-    if cfg.fusion == "rrf":
-        weight /= 25.0  # RRF scores are about 1/60 where normalised ones are about 1
+    """Add to each dated chunk's score a prior that halves every `half_life_days` of its age;
+    a question that asks for the latest news gets `recent_question_weight` instead of `weight`."""
+    if _RECENT_WORDS.search(question):
+        weight = recent_question_weight
     today = as_of.toordinal()
     for i in fused:
         day = int(catalog.days[i])
         if day:
-            fused[i] += weight * 0.5 ** (max(0, today - day) / cfg.half_life_days)
+            fused[i] += weight * 0.5 ** (max(0, today - day) / half_life_days)
 
 
 _NUMBER = re.compile(r"\b\d[\d.,]*\b")
 
 
 def add_number_match(
-    fused: dict[int, float], catalog: ChunkCatalog, question: str, cfg: RetrievalConfig
+    fused: dict[int, float], catalog: ChunkCatalog, question: str, weight: float
 ) -> None:
     """Add to each chunk's score the share of the question's numbers that it states."""
     wanted = set(_NUMBER.findall(question))
@@ -57,20 +56,18 @@ def add_number_match(
         return
     for i in fused:
         stated = set(_NUMBER.findall(catalog.records[i].text))
-        fused[i] += cfg.number_weight * len(wanted & stated) / len(wanted)
+        fused[i] += weight * len(wanted & stated) / len(wanted)
 
 
 def add_answer_type(
-    fused: dict[int, float], catalog: ChunkCatalog, question: str, cfg: RetrievalConfig
+    fused: dict[int, float], catalog: ChunkCatalog, question: str, weight: float, depth: int
 ) -> None:
-    """Add to the best chunks' scores how fully they hold an answer of the kind asked for."""
+    """Add to the `depth` best chunks' scores how fully they hold an answer of the kind asked for."""
     shape = answer_shape(question)
     if shape is None:
         return
-    for i in sorted(fused, key=lambda i: -fused[i])[: cfg.answer_type_depth]:
-        fused[i] += cfg.answer_type_weight * answer_strength(
-            _body(catalog.records[i]), question, shape
-        )
+    for i in sorted(fused, key=lambda i: -fused[i])[:depth]:
+        fused[i] += weight * answer_strength(_body(catalog.records[i]), question, shape)
 
 
 # The header lines and a leading dateline say when the piece appeared, which answers no question.

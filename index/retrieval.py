@@ -281,11 +281,21 @@ def rank(
     if not fused:
         return []
     if cfg.number_weight:
-        add_number_match(fused, catalog, question, cfg)
+        add_number_match(fused, catalog, question, cfg.number_weight)
     if as_of is not None and cfg.date_aware:
-        add_recency(fused, catalog, question, as_of, cfg)
+        # RRF scores are about 1/60 where normalised ones are about 1.
+        scale = 1 / 25.0 if cfg.fusion == "rrf" else 1.0
+        add_recency(
+            fused,
+            catalog,
+            question,
+            as_of,
+            weight=cfg.recency_weight * scale,
+            recent_question_weight=cfg.recent_question_weight * scale,
+            half_life_days=cfg.half_life_days,
+        )
     if cfg.answer_type_weight:
-        add_answer_type(fused, catalog, question, cfg)
+        add_answer_type(fused, catalog, question, cfg.answer_type_weight, cfg.answer_type_depth)
     if similarity is not None:
         dense = {i: float(similarity[i]) for i in fused}
     return _by_file(catalog, fused, lexical, dense, k, cfg)
