@@ -7,6 +7,7 @@ answerer to prefer such sentences, so that "who" finds the sentence with the nam
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from index.vocabulary import (
     COUNT_WORD_PATTERN,
@@ -279,6 +280,7 @@ def _not_a_name(word: str, asked: frozenset[str]) -> bool:
     )
 
 
+@lru_cache(maxsize=8192)
 def _stems(text: str) -> frozenset[str]:
     """Folded, stemmed words, with dotted abbreviations closed up: "U.S. Open's" → {us, open}."""
     words = re.findall(r"[\w$%€£]+", re.sub(r"(?<=\b\w)\.(?=\w\b)|(?<=\b\w\.\w)\.", "", text))

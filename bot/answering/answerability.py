@@ -57,11 +57,17 @@ def coverage(
         return Coverage(1.0, (), covered=bool(passages))
     stated: set[str] = set()
     best = 0.0
-    for passage in passages:
-        chunk = passage.chunk
-        sentences = [set(tokenize([chunk.text_at(a, b)])[0]) for a, b in chunk.sentences]
-        if chunk.title:
-            sentences.insert(0, set(tokenize([chunk.title])[0]))
+    # Each passage's title and sentences, tokenised in one call: its cost is mostly per call.
+    texts = [
+        [
+            *([p.chunk.title] if p.chunk.title else []),
+            *(p.chunk.text_at(a, b) for a, b in p.chunk.sentences),
+        ]
+        for p in passages
+    ]
+    tokens = iter(tokenize([text for passage in texts for text in passage]))
+    for passage in texts:
+        sentences = [set(next(tokens)) for _ in passage]
         stated.update(*sentences)
         for i in range(len(sentences)):
             window = set().union(*sentences[i : i + cfg.window])
@@ -76,11 +82,12 @@ def coverage(
 
 def _words_by_term(text: str) -> dict[str, str]:
     """Each search term of `text` (stemmed, as indexed) with the word it came from."""
+    kept = [word.strip(".,;:!?\"“”‘’'()[]") for word in text.split()]
+    kept = [w for w in kept if w.casefold() not in stopwords() and w.casefold() not in _ASKING]
     words: dict[str, str] = {}
-    for word in text.split():
-        word = word.strip(".,;:!?\"“”‘’'()[]")
-        if word.casefold() in stopwords() or word.casefold() in _ASKING:
-            continue
-        for term in tokenize([word])[0]:
+    if not kept:
+        return words
+    for word, terms in zip(kept, tokenize(kept), strict=True):
+        for term in terms:
             words.setdefault(term, word)
     return words

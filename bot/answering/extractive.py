@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from bot.answer import SHORT_ANSWER_SEP, Answer, Citation, ShortAnswer, Source
 from index.answer_types import answer_kind, answer_spans, answer_strength, parse_day
@@ -228,7 +229,7 @@ class _QuestionWords:
 
 def _sentences(passages: Sequence[Passage]) -> list[_Candidate]:
     """Every sentence of the passages worth quoting (four words or more), each once."""
-    candidates: list[_Candidate] = []
+    found: list[tuple[Passage, int, int, str, str]] = []
     seen: set[tuple[str, str]] = set()
     for passage in passages:
         chunk = passage.chunk
@@ -250,17 +251,13 @@ def _sentences(passages: Sequence[Passage]) -> list[_Candidate]:
             ):
                 continue
             seen.add((chunk.file, text))
-            candidates.append(
-                _Candidate(
-                    passage,
-                    start,
-                    end,
-                    text,
-                    frozenset(tokenize([text])[0]),
-                    context_text=context,
-                )
-            )
-    return candidates
+            found.append((passage, start, end, text, context))
+    # One call for all: the tokenizer's cost is mostly per call.
+    tokens = tokenize([text for _, _, _, text, _ in found])
+    return [
+        _Candidate(passage, start, end, text, frozenset(words), context_text=context)
+        for (passage, start, end, text, context), words in zip(found, tokens, strict=True)
+    ]
 
 
 _WORD = re.compile(r"[\w$%€£]+")
@@ -324,6 +321,7 @@ def _proximity(cand: _Candidate, start: int, end: int, asked: set[str]) -> float
     return 1.0 / (1.0 + min(gaps)) if gaps else 0.0
 
 
+@lru_cache(maxsize=8192)
 def _stem_of(word: str) -> str:
     return stem([word.casefold()])[0]
 
