@@ -98,7 +98,7 @@ class Fetcher:
         seen = [url]
         while True:
             with self._request(url, headers) as response:
-                if not response.is_redirect:
+                if not response.has_redirect_location:
                     return self._read(response, accept)
                 target = response.next_request.url if response.next_request else None
             if target is None or target.scheme not in ("http", "https"):
@@ -131,7 +131,7 @@ class Fetcher:
         status = response.status_code
         if status in _RETRY_STATUS:
             raise _Retry(f"HTTP {status} {response.reason_phrase}", _retry_after(response))
-        if status >= 400:
+        if status >= 400 or (300 <= status < 400 and status != 304):
             raise FetchError(f"HTTP {status} {response.reason_phrase}")
         media_type, charset = _content_type(response.headers.get("content-type", ""))
         if status == 200 and media_type and media_type not in accept:

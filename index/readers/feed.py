@@ -85,7 +85,8 @@ def _entry(entry: Any, position: int, feed_language: str | None) -> FeedEntry:
         link,
         entry.get("title"),
         entry.get("published"),
-        entry.get("updated"),
+        # Read past feedparser's mapping of a missing "updated" to "published", which warns.
+        dict.get(entry, "updated"),
         entry.get("summary"),
         [d.get("value") for d in entry.get("content") or []],
     ]
@@ -114,7 +115,7 @@ def _content(details: list[Any]) -> tuple[str, ...]:
 
 def _date(entry: Any) -> date | None:
     for key in ("published_parsed", "updated_parsed", "created_parsed"):
-        parsed = entry.get(key)
+        parsed = dict.get(entry, key)
         if isinstance(parsed, time.struct_time):
             return date(parsed.tm_year, parsed.tm_mon, parsed.tm_mday)
     return None

@@ -125,8 +125,6 @@ def _meta(tree: Any, http_equiv: str) -> str | None:
 
 def missing_article(paragraphs: tuple[str, ...]) -> str | None:
     """Why the text a page gave is no article (a cookie wall, a page of links), or None."""
-    if not paragraphs:
-        return "no article text"
     text = " ".join(paragraphs)
     consent = {m.group(0).casefold() for m in _CONSENT.finditer(text)}
     if len(consent) >= _CONSENT_TERMS and len(text.split()) <= _CONSENT_MAX_WORDS:
@@ -137,7 +135,7 @@ def missing_article(paragraphs: tuple[str, ...]) -> str | None:
         if len(p.split()) >= _PROSE_WORDS and p.endswith(_SENTENCE_END)
     )
     if prose < _MIN_PROSE_WORDS:
-        return "no article text: an index page, or headlines and links"
+        return "no article text: an index page, or only headlines, links and boilerplate"
     return None
 
 

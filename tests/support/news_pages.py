@@ -94,6 +94,60 @@ STORIES = (
         "19 to 6",
     ),
 )
+# Shorter stories, one for each format a folder may hold.
+BRIDGE = Story(
+    "bridge-closes",
+    "Skarholm bridge closes for six weeks of repairs",
+    date(2024, 4, 29),
+    "Petra Holm",
+    (
+        "The road bridge to Skarholm will close on 13 May for six weeks of repairs to its steel "
+        "cables, the roads agency said.",
+        "Cars will cross on a temporary ferry that runs every twenty minutes during the closure.",
+    ),
+    "How long will the Skarholm bridge be closed for repairs?",
+    "six weeks",
+)
+SCHOOL = Story(
+    "school-roof-solar",
+    "Port Elin school puts solar panels on its roof",
+    date(2024, 4, 25),
+    "Ines Ahlgren",
+    (
+        "Port Elin primary school has covered its roof with 180 solar panels, paid for by a "
+        "parents' association that raised the money over two years.",
+        "Head teacher Karin Dahl said the panels would supply half of the school's electricity.",
+    ),
+    "How many solar panels did Port Elin primary school put on its roof?",
+    "180 solar panels",
+)
+WATER = Story(
+    "water-tower",
+    "Water tower on Kirk Hill to be painted blue",
+    date(2024, 4, 22),
+    "Port Elin Press Office",
+    (
+        "The water tower on Kirk Hill will be painted sky blue this summer after residents chose "
+        "the colour in a vote, the water board announced.",
+        "Painters will need about nine weeks, and the tower will stay in service throughout.",
+    ),
+    "How long will painters need for the water tower on Kirk Hill?",
+    "nine weeks",
+)
+MUSEUM = Story(
+    "museum-reopens",
+    "Maritime museum reopens with a restored herring boat",
+    date(2024, 4, 20),
+    "Liv Aasen",
+    (
+        "The maritime museum in Port Elin reopens on Saturday with the restored herring boat "
+        "Solveig, built in 1911, as its centrepiece.",
+        "Volunteers spent four winters replacing the boat's planks by hand.",
+    ),
+    "In which year was the herring boat Solveig built?",
+    "1911",
+)
+MORE_STORIES = (BRIDGE, SCHOOL, WATER, MUSEUM)
 # The story that a watch test adds to a feed while a chat runs.
 LATE_STORY = Story(
     "lighthouse-keeper",
