@@ -2,7 +2,7 @@
 
 Each page wraps its article in the boilerplate of a real news site: navigation, a cookie banner,
 related links, a newsletter box, comments and a footer, in one of three layouts. `BOILERPLATE`
-lists every sentence of it, so a test (or `benchmarks/ingest.py`) can tell which sentences of a
+lists every sentence of it, so a test (or `benchmarks/formats.py`) can tell which sentences of a
 page's extracted text are the article's and which leaked in from around it.
 """
 
