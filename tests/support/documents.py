@@ -27,6 +27,14 @@ def _pdf_string(text: str) -> str:
     return "(" + text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)") + ")"
 
 
+def _pdf_text_string(text: str) -> str:
+    """A string of the document's information: PDFDocEncoding is ASCII for ASCII text; anything
+    else is written as UTF-16BE with its byte order mark, as PDF writers do."""
+    if text.isascii():
+        return _pdf_string(text)
+    return "<" + (b"\xfe\xff" + text.encode("utf-16-be")).hex().upper() + ">"
+
+
 def pdf_bytes(story: Story | None, *, image_only: bool = False) -> bytes:
     """A one-page PDF of a press release: headline, a dateline, and the story's paragraphs wrapped
     into lines (a blank line between paragraphs); `image_only` draws a picture and no text."""
@@ -41,7 +49,7 @@ def pdf_bytes(story: Story | None, *, image_only: bool = False) -> bytes:
         ops.append("ET")
         content = "\n".join(ops).encode("cp1252")
     info = (
-        f"<< /Title {_pdf_string(story.title)} /Author (Port Elin Press Office) "
+        f"<< /Title {_pdf_text_string(story.title)} /Author (Port Elin Press Office) "
         f"/CreationDate (D:{story.published:%Y%m%d}083000Z) >>"
         if story is not None
         else "<< >>"
