@@ -13,9 +13,19 @@ Mode = Literal["extractive", "generated"]
 SHORT_ANSWER_SEP = ": "
 
 
+# Keys that an answer's JSON carries only when they have a value, so that the JSON of an answer
+# from .txt and .md files is as it always was.
+_WHEN_KNOWN = ("url", "snapshot")
+
+
 @dataclass(frozen=True)
 class Citation:
-    """Citation `[n]`: `quote` is exactly the text of `file` between `start` and `end`."""
+    """Citation `[n]`: `quote` is exactly the text of `file` between `start` and `end`.
+
+    For an article that is not a .txt or .md file (a page, a feed entry, an export's record, a PDF,
+    a draft), that text is `snapshot`, the file its extracted text is kept in; `url` is where the
+    article is on the web, when that is known.
+    """
 
     n: int
     file: str
@@ -27,6 +37,8 @@ class Citation:
     score: float
     # Other files that report the same sentence (syndicated copies of one story).
     also_in: tuple[str, ...] = ()
+    url: str | None = None
+    snapshot: str | None = None
 
     @classmethod
     def of_chunk(
@@ -51,6 +63,8 @@ class Citation:
             end=end,
             score=score,
             also_in=also_in,
+            url=chunk.url or None,
+            snapshot=chunk.snapshot or None,
         )
 
 
@@ -80,6 +94,7 @@ class Source:
     file: str
     title: str
     date: str | None
+    url: str | None = None
 
     @property
     def headline(self) -> str:
@@ -128,8 +143,9 @@ class Answer:
             "mode": self.mode,
             "short_answer": self.short_answer.text if self.short_answer else None,
             "citations": [
-                {k: v for k, v in asdict(c).items() if k != "also_in"}
+                {k: v for k, v in asdict(c).items() if k != "also_in" and k not in _WHEN_KNOWN}
                 | {"also_in": list(c.also_in)}
+                | _known(c)
                 for c in self.citations
             ],
         }
@@ -144,7 +160,10 @@ class Answer:
         if self.standalone and self.standalone != self.question:
             data["standalone_question"] = self.standalone
         if self.closest:
-            data["closest"] = [asdict(s) for s in self.closest]
+            data["closest"] = [
+                {k: v for k, v in asdict(s).items() if k not in _WHEN_KNOWN} | _known(s)
+                for s in self.closest
+            ]
         if self.notice:
             data["notice"] = self.notice
         return data
@@ -154,3 +173,8 @@ class Answer:
         """The text after its leading short answer, for front ends that show that one in bold."""
         lead = f"{self.short_answer.text}{SHORT_ANSWER_SEP}" if self.short_answer else ""
         return self.text[len(lead) :] if lead and self.text.startswith(lead) else self.text
+
+
+def _known(item: Citation | Source) -> dict[str, Any]:
+    """The keys of `_WHEN_KNOWN` that `item` has a value for."""
+    return {k: v for k in _WHEN_KNOWN if (v := getattr(item, k, None))}

@@ -13,8 +13,12 @@ from bot.service import NewsService
 from bot.settings import Settings
 from index.chunking import Chunker
 from index.embedding import Embedder
+from index.fetching import FetchConfig, Fetcher
 from index.indexing import Indexer
 from index.retrieval import RetrievalConfig, Retriever
+from index.snapshots import Snapshots
+from index.source_state import SourceState
+from index.sources import SourceReader
 from index.store import ChromaConfig, ChunkStore
 
 if TYPE_CHECKING:
@@ -56,7 +60,25 @@ def build_store(settings: Settings, embedder: Embedder) -> ChunkStore:
 def build_indexer(settings: Settings, embedder: Embedder | None = None) -> Indexer:
     embedder = embedder or build_embedder(settings)
     chunker = Chunker(embedder.count_tokens, settings.chunk_tokens, settings.chunk_overlap)
-    return Indexer(build_store(settings, embedder), embedder, chunker)
+    fetcher = Fetcher(
+        FetchConfig(
+            timeout=settings.fetch_timeout,
+            max_bytes=settings.fetch_max_bytes,
+            max_redirects=settings.fetch_max_redirects,
+            retries=settings.fetch_retries,
+            user_agent=settings.fetch_user_agent,
+        )
+    )
+    # Per collection: two collections may hold the same folder, each with its own snapshots.
+    collection = settings.collection
+    state = SourceState(settings.data_dir / "sources" / f"{collection}.json")
+    return Indexer(
+        build_store(settings, embedder),
+        embedder,
+        chunker,
+        reader=SourceReader(fetcher, state),
+        snapshots=Snapshots(settings.data_dir / "snapshots" / collection),
+    )
 
 
 def retrieval_config(assignments: Sequence[str]) -> RetrievalConfig:

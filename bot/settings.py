@@ -13,6 +13,18 @@ from bot.conversation import MAX_TURNS
 LOCAL_EMBED_MODEL = "all-MiniLM-L6-v2"
 
 
+def _package_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("newsbot")
+    except PackageNotFoundError:
+        return "dev"
+
+
+_VERSION = _package_version()
+
+
 class Settings(BaseSettings):
     """newsbot's configuration. Field names map to NEWSBOT_* variables unless an alias says otherwise."""
 
@@ -51,6 +63,29 @@ class Settings(BaseSettings):
     chunk_tokens: int = Field(200, ge=32, le=2000, description="Chunk size in embedding tokens.")
     chunk_overlap: int = Field(32, ge=0, le=500, description="Overlap between chunks, in tokens.")
     top_k: int = Field(6, ge=1, le=50, description="Passages retrieved for each question.")
+
+    # Pages and feeds indexed from addresses, and `newsbot index --watch`
+    fetch_timeout: float = Field(
+        20.0, gt=0, le=600, description="Seconds one fetch of a page or feed may take in all."
+    )
+    fetch_max_bytes: int = Field(
+        5 * 1024 * 1024,
+        ge=1024,
+        description="Largest page or feed fetched, in bytes; a larger one is skipped and named.",
+    )
+    fetch_retries: int = Field(
+        2, ge=0, le=10, description="Extra tries after a timeout, a dropped connection, 429 or 5xx."
+    )
+    fetch_max_redirects: int = Field(5, ge=0, le=30, description="Redirects followed per fetch.")
+    fetch_user_agent: str = Field(
+        f"newsbot/{_VERSION} (indexes news articles for question answering)",
+        description="The User-Agent header sent with every fetch.",
+    )
+    watch_every: float = Field(
+        600.0,
+        ge=1,
+        description="Seconds between two cycles of `newsbot index --watch` (--every overrides it).",
+    )
 
     # Generation (OpenAI or any OpenAI-compatible server)
     openai_api_key: SecretStr | None = Field(

@@ -1,4 +1,8 @@
-"""Finding article files and reading them: text, title and publication date."""
+"""Finding article files and reading plain-text ones; what an article is, whatever its format.
+
+A `.txt` or `.md` file is its own text, so a citation's offsets index the file. Every other format
+(`index/readers/`) is extracted into a text of its own, which the index keeps as a snapshot.
+"""
 
 from __future__ import annotations
 
@@ -11,11 +15,25 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from index.errors import ArticleError
 from index.vocabulary import MONTHS
 
 ARTICLE_SUFFIXES = (".txt", ".md")
+# Every format a folder may hold; `index/readers` reads all but the plain-text ones.
+READABLE_SUFFIXES = (
+    *ARTICLE_SUFFIXES,
+    ".html",
+    ".htm",
+    ".xml",
+    ".rss",
+    ".atom",
+    ".jsonl",
+    ".json",
+    ".pdf",
+    ".docx",
+)
 # A long news feature is about 100 KB. A .txt of many MB is a log, a dump or a whole archive, and
 # embedding it would hold a run for many minutes (about 1,100 chunks per MB, measured by
 # benchmarks/huge_file.py), so anything past 2 MB is skipped and named in the summary.
@@ -60,17 +78,50 @@ class ArticleFile:
 
 @dataclass(frozen=True)
 class Article:
-    """An article's decoded text and what is known about it."""
+    """An article's text and what is known about it.
 
-    file: ArticleFile
+    `name` is what citations show: the path in its folder, `path#key` for one record of a file that
+    holds many (an export, a feed), or the address of a page without its scheme. `text` is what
+    citation offsets index: the file itself for .txt and .md, else the extracted text, which the
+    index keeps as a snapshot (`snapshot`). `sha256` tells an unchanged article from a changed one.
+    """
+
+    name: str
+    root: str  # the folder it was found in, or the address it was fetched from
+    source: str  # the file or address that held it (`name` for a file of one article)
     text: str
     sha256: str
     title: str
     published: date | None
+    url: str | None = None
+    author: str | None = None
+    language: str | None = None
+    snapshot: bool = False
 
 
-def find_articles(root: Path) -> Iterator[ArticleFile]:
-    """Yield the .txt and .md files under `root`, sorted, never leaving it through a symlink loop."""
+def web_url(value: object) -> str | None:
+    """`value` if it is an absolute http(s) address, else None: the only links worth showing."""
+    if not isinstance(value, str):
+        return None
+    value = value.strip()
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return None
+    if (
+        parts.scheme.lower() not in ("http", "https")
+        or not parts.netloc
+        or any(ch.isspace() for ch in value)
+    ):
+        return None
+    return value
+
+
+def find_articles(
+    root: Path, suffixes: tuple[str, ...] = ARTICLE_SUFFIXES
+) -> Iterator[ArticleFile]:
+    """Yield the files under `root` whose names end in `suffixes`, sorted, never leaving it through
+    a symlink loop."""
     root = root.resolve()
     seen_dirs: set[tuple[int, int]] = set()
     for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
@@ -86,32 +137,23 @@ def find_articles(root: Path) -> Iterator[ArticleFile]:
         seen_dirs.add(key)
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         for filename in sorted(filenames):
-            if filename.startswith(".") or not filename.lower().endswith(ARTICLE_SUFFIXES):
+            if filename.startswith(".") or not filename.lower().endswith(suffixes):
                 continue
             path = Path(dirpath) / filename
             yield ArticleFile(path=path, root=root, name=path.relative_to(root).as_posix())
 
 
 def read_article(file: ArticleFile) -> Article:
-    """Read and decode one article; raise ArticleError with a short reason when it can't be used."""
-    try:
-        info = file.path.stat()
-        # A named pipe or a device would block the run or never end; only plain files are read.
-        if not stat.S_ISREG(info.st_mode):
-            raise ArticleError("not a regular file")
-        if info.st_size > MAX_ARTICLE_BYTES:
-            raise ArticleError(
-                f"too large ({_megabytes(info.st_size)}; the limit is "
-                f"{_megabytes(MAX_ARTICLE_BYTES)}, and news articles are far smaller)"
-            )
-        raw = file.path.read_bytes()
-    except OSError as exc:
-        raise ArticleError(f"unreadable ({exc.strerror or exc.__class__.__name__})") from exc
+    """Read and decode one .txt or .md article; raise ArticleError with a short reason when it
+    can't be used."""
+    raw = read_file(file.path, MAX_ARTICLE_BYTES, "news articles are far smaller")
     text = decode_text(raw)
     if not text.strip():
         raise ArticleError("empty")
     return Article(
-        file=file,
+        name=file.name,
+        root=str(file.root),
+        source=file.name,
         text=text,
         sha256=hashlib.sha256(raw).hexdigest(),
         title=find_title(text),
@@ -119,7 +161,25 @@ def read_article(file: ArticleFile) -> Article:
     )
 
 
-def _megabytes(size: int) -> str:
+def read_file(path: Path, limit: int, why_limit: str) -> bytes:
+    """A regular file's bytes, up to `limit` of them; ArticleError with a short reason otherwise
+    (`why_limit` says why the limit is enough)."""
+    try:
+        info = path.stat()
+        # A named pipe or a device would block the run or never end; only plain files are read.
+        if not stat.S_ISREG(info.st_mode):
+            raise ArticleError("not a regular file")
+        if info.st_size > limit:
+            raise ArticleError(
+                f"too large ({megabytes(info.st_size)}; the limit is {megabytes(limit)}, and "
+                f"{why_limit})"
+            )
+        return path.read_bytes()
+    except OSError as exc:
+        raise ArticleError(f"unreadable ({exc.strerror or exc.__class__.__name__})") from exc
+
+
+def megabytes(size: int) -> str:
     return f"{size / (1024 * 1024):.1f} MB"
 
 

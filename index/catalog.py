@@ -44,6 +44,10 @@ class ChunkRecord:
     end: int
     text: str
     sentences: tuple[tuple[int, int], ...]
+    # Where the article is on the web, and the file its text is kept in when it is not the article
+    # file itself (an extracted page, feed entry, record, PDF or draft); "" when there is none.
+    url: str = ""
+    snapshot: str = ""
 
     def text_at(self, start: int, end: int) -> str:
         """The chunk's text between two offsets in its file: a sentence by its span."""
@@ -224,4 +228,6 @@ def _record(cid: str, text: str, meta: Any) -> ChunkRecord:
         end=int(meta.get("end", 0)),
         text=text,
         sentences=tuple(sentence_spans_from(meta)),
+        url=str(meta.get("url", "")),
+        snapshot=str(meta.get("snapshot", "")),
     )

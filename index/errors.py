@@ -9,6 +9,7 @@
     │   └── StoreBusy           another process holds the store in the folder
     ├── EmbeddingError          the embedding model cannot be loaded or called
     ├── ArticleError            an article cannot be read (reported per file, never fatal to a run)
+    │   └── FetchError          a page or feed cannot be fetched (timeout, HTTP error, too large...)
     └── (more, in the application that uses this package)
 
 Each instance's message is written for the person at the keyboard: short, and saying what to do in
@@ -54,3 +55,7 @@ class EmbeddingError(NewsbotError):
 
 class ArticleError(NewsbotError):
     """One article file cannot be read; indexing skips it and names it in the summary."""
+
+
+class FetchError(ArticleError):
+    """A page or feed cannot be fetched; indexing names it in the summary and tries it next run."""

@@ -1,4 +1,5 @@
-"""Incremental indexing: bring the collection in line with the article folders, file by file."""
+"""Incremental indexing: bring the collection in line with the folders and addresses, article by
+article."""
 
 from __future__ import annotations
 
@@ -7,16 +8,19 @@ import json
 import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-from index.articles import Article, find_articles, read_article
+from index.articles import READABLE_SUFFIXES, Article, find_articles
 from index.chunking import Chunk, Chunker
 from index.embedding import Embedder
-from index.errors import ArticleError
+from index.snapshots import Snapshots
+from index.sources import Failed, Item, Keep, SourceReader, Unchanged, is_address
 from index.store import ChunkStore, StoredFile
 
 Progress = Callable[[int, int], None]
+Stop = Callable[[], bool]
 log = logging.getLogger(__name__)
 # Files are embedded together until this many chunks wait, so small files still fill a batch.
 _FLUSH_CHUNKS = 64
@@ -30,7 +34,8 @@ class IndexSummary:
     removed: int = 0
     chunks_written: int = 0
     chunks_total: int = 0
-    skipped: list[tuple[str, str]] = field(default_factory=list)  # (file, reason)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (file or address, reason)
+    stopped: bool = False  # asked to stop before every source was read
 
     def line(self) -> str:
         text = (
@@ -42,7 +47,7 @@ class IndexSummary:
 
 
 def file_id(name: str) -> str:
-    """A file's stable id: its path relative to the indexed folder."""
+    """An article's stable id, from its name (a file's path relative to the indexed folder)."""
     return hashlib.sha1(name.encode("utf-8")).hexdigest()[:16]
 
 
@@ -52,59 +57,95 @@ def chunk_id(fid: str, index: int) -> str:
 
 @dataclass
 class _Pending:
-    """A file to write: its article, its id and its chunks."""
+    """An article to write: the article, its id and its chunks."""
 
     article: Article
     fid: str
     chunks: list[Chunk]
     is_update: bool
+    snapshot: Path | None = None  # where its text is kept, once written
 
 
 @dataclass
 class _Plan:
-    """What a run makes of the folders, decided file by file as it reads them.
+    """What a run makes of the folders and addresses, decided source by source as it reads them.
 
-    `writes` yields the files to write (new or changed) and counts the others in the summary;
-    after it, `removals` names the stored files that are gone.
+    `writes` yields the articles to write (new or changed) and counts the others in the summary;
+    after it, `removals` names the stored articles that are gone.
     """
 
     roots: list[Path]
+    addresses: list[str]
     stored: dict[str, StoredFile]
     chunker: Chunker
+    reader: SourceReader
     summary: IndexSummary
-    seen: set[str] = field(default_factory=set)  # ids of the files still in the folders
+    stop: Stop
+    seen: set[str] = field(default_factory=set)  # ids of the articles still there
+    # (root, source) of the files and addresses whose indexed articles stay even if not read now.
+    kept: set[tuple[str, str]] = field(default_factory=set)
+    _by_source: dict[tuple[str, str], list[str]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for fid, old in self.stored.items():
+            self._by_source.setdefault((old.root, old.source), []).append(fid)
+
+    def has_article(self, name: str) -> bool:
+        old = self.stored.get(file_id(name))
+        return old is not None and old.chunks == old.expected_chunks
+
+    def has_source(self, root: str, source: str) -> bool:
+        fids = self._by_source.get((root, source), [])
+        return bool(fids) and all(
+            self.stored[f].chunks == self.stored[f].expected_chunks for f in fids
+        )
 
     def writes(self, progress: Progress | None) -> Iterator[_Pending]:
-        """The new and changed files, each as soon as it is read and split."""
-        files = [f for root in self.roots for f in find_articles(root)]
-        skipped = self.summary.skipped
+        """The new and changed articles, each as soon as it is read and split."""
+        files = [f for root in self.roots for f in find_articles(root, READABLE_SUFFIXES)]
+        sources = [partial(self.reader.file, f, self) for f in files]
+        sources += [partial(self.reader.address, url, self) for url in self.addresses]
         by_sha: dict[str, str] = {}
-        for done, af in enumerate(files, start=1):
+        for done, read in enumerate(sources, start=1):
+            if self.stop():
+                self.summary.stopped = True
+                return
             if progress:
-                progress(done, len(files))
-            fid = file_id(af.name)
-            if fid in self.seen:
-                skipped.append((af.name, "same name in another folder"))
-                continue
-            try:
-                article = read_article(af)
-            except ArticleError as exc:
-                # What was indexed of it before stays: a file that can't be read now loses nothing.
-                self.seen.add(fid)
-                skipped.append((af.name, str(exc)))
-                continue
-            if (twin := by_sha.get(article.sha256)) is not None:
-                # Not marked as seen, so chunks an earlier run stored under this name go.
-                skipped.append((af.name, f"duplicate of {twin}"))
-                continue
-            self.seen.add(fid)
-            by_sha[article.sha256] = af.name
-            old = self.stored.get(fid)
-            if old and old.sha256 == article.sha256 and old.chunks == old.expected_chunks:
-                self.summary.unchanged += 1
-                continue
-            if chunks := self._chunks(af.name, article):
-                yield _Pending(article, fid, chunks, is_update=old is not None)
+                progress(done, len(sources))
+            for item in read():
+                if pending := self._take(item, by_sha):
+                    yield pending
+
+    def _take(self, item: Item, by_sha: dict[str, str]) -> _Pending | None:
+        """Count an item in the summary; the article to write, if it is one that changed."""
+        if isinstance(item, Failed | Keep):
+            # What was indexed of it before stays: a source that can't be read now loses nothing.
+            self.kept.add((item.root, item.source))
+            if isinstance(item, Failed):
+                self.summary.skipped.append((item.name, item.reason))
+            return None
+        if isinstance(item, Unchanged):
+            fids = [file_id(item.name)] if item.name else self._by_source[(item.root, item.source)]
+            self.seen.update(fids)
+            self.summary.unchanged += len(fids)
+            return None
+        article, fid = item, file_id(item.name)
+        if fid in self.seen:
+            elsewhere = "feed or page" if is_address(article.root) else "folder"
+            self.summary.skipped.append((article.name, f"same name in another {elsewhere}"))
+            return None
+        if (twin := by_sha.get(article.sha256)) is not None:
+            # Not marked as seen, so chunks an earlier run stored under this name go.
+            self.summary.skipped.append((article.name, f"duplicate of {twin}"))
+            return None
+        self.seen.add(fid)
+        by_sha[article.sha256] = article.name
+        old = self.stored.get(fid)
+        if old and old.sha256 == article.sha256 and old.chunks == old.expected_chunks:
+            self.summary.unchanged += 1
+            return None
+        chunks = self._chunks(article.name, article)
+        return _Pending(article, fid, chunks, is_update=old is not None) if chunks else None
 
     def _chunks(self, name: str, article: Article) -> list[Chunk]:
         """The article's chunks; none (and a line in the summary) when it can't be split."""
@@ -120,12 +161,16 @@ class _Plan:
         return chunks
 
     def removals(self) -> Iterator[str]:
-        """Ids of the stored files to delete: gone from a folder indexed now, or from a folder
-        that is itself gone."""
+        """Ids of the stored articles to delete: gone from a folder indexed now, or from a folder
+        that is itself gone. Articles from addresses stay (an entry that left its feed is still
+        news), and so does everything when the run stopped before reading every source."""
+        if self.summary.stopped:
+            return
+        roots = {str(r) for r in self.roots}
         for fid, old in self.stored.items():
-            if fid in self.seen:
+            if fid in self.seen or (old.root, old.source) in self.kept or is_address(old.root):
                 continue
-            if old.root in {str(r) for r in self.roots} or not Path(old.root).is_dir():
+            if old.root in roots or not Path(old.root).is_dir():
                 yield fid
 
 
@@ -142,37 +187,69 @@ def _batches(pending: Iterable[_Pending]) -> Iterator[list[_Pending]]:
 
 
 class Indexer:
-    """Reads folders of articles into a ChunkStore, skipping what is already there unchanged."""
+    """Reads folders and addresses into a ChunkStore, skipping what is already there unchanged."""
 
-    def __init__(self, store: ChunkStore, embedder: Embedder, chunker: Chunker) -> None:
+    def __init__(
+        self,
+        store: ChunkStore,
+        embedder: Embedder,
+        chunker: Chunker,
+        *,
+        reader: SourceReader,
+        snapshots: Snapshots,
+    ) -> None:
         self.store = store
         self.embedder = embedder
         self.chunker = chunker
+        self.reader = reader
+        self.snapshots = snapshots
 
     def run(
-        self, folders: Sequence[Path], *, rebuild: bool = False, progress: Progress | None = None
+        self,
+        folders: Sequence[Path],
+        *,
+        addresses: Sequence[str] = (),
+        rebuild: bool = False,
+        progress: Progress | None = None,
+        stop: Stop | None = None,
     ) -> IndexSummary:
-        """Bring the collection in line with `folders`: write new and changed files, delete those
-        that are gone; `rebuild` starts from an empty collection."""
+        """Bring the collection in line with `folders` and `addresses`: write new and changed
+        articles, delete those gone from the folders; `rebuild` starts from an empty collection.
+
+        When `stop` turns true, the run ends after the article it is reading, keeping what it wrote
+        and deleting nothing.
+        """
         if not rebuild:
             self.store.check_model()
         summary = IndexSummary()
+        state = self.reader.state
         with self.store.changes():
             if rebuild:
                 self.store.reset()
+                self.snapshots.clear()
+                state.clear()
             plan = _Plan(
                 [folder.resolve() for folder in folders],
+                list(addresses),
                 self.store.stored_files(),
                 self.chunker,
+                self.reader,
                 summary,
+                stop or (lambda: False),
             )
             for batch in _batches(plan.writes(progress)):
                 self._write(batch, summary)
             for fid in plan.removals():
                 self.store.delete_file(fid)
+                self.snapshots.prune(fid)
                 summary.removed += 1
+        # Only now that the writes are in: a run that failed halfway reads its sources again.
+        state.save()
         summary.chunks_total = self.store.count()
         return summary
+
+    def close(self) -> None:
+        self.reader.fetcher.close()
 
     def _write(self, batch: list[_Pending], summary: IndexSummary) -> None:
         texts = [_embedding_text(p.article, c) for p in batch for c in p.chunks]
@@ -182,6 +259,8 @@ class Indexer:
         for p in batch:
             if p.is_update:
                 self.store.delete_file(p.fid)
+            if p.article.snapshot:
+                p.snapshot = self.snapshots.save(p.fid, p.article)
         nodes: list[Any] = []
         row = 0
         for p in batch:
@@ -196,6 +275,10 @@ class Indexer:
         # One write for the whole batch: each write is a transaction, about 20 ms in embedded
         # Chroma, which one-chunk files would otherwise pay each.
         self.store.add_nodes(nodes)
+        for p in batch:
+            if p.snapshot is not None:
+                # The chunks that quoted the article's earlier text are gone: so goes that text.
+                self.snapshots.prune(p.fid, keep=p.snapshot)
 
 
 def _embedding_text(article: Article, chunk: Chunk) -> str:
@@ -208,11 +291,20 @@ def _nodes(p: _Pending, vectors: Any) -> list[Any]:
 
     article = p.article
     published = article.published
+    # What is known of articles other than plain-text files: kept only where there is a value, so
+    # that a .txt or .md article's chunks are as they were.
+    extra = {
+        "source": article.source if article.source != article.name else None,
+        "url": article.url,
+        "author": article.author,
+        "language": article.language,
+        "snapshot": str(p.snapshot) if p.snapshot else None,
+    }
     nodes = []
     for chunk, vector in zip(p.chunks, vectors, strict=True):
         meta: dict[str, Any] = {
-            "file": article.file.name,
-            "root": str(article.file.root),
+            "file": article.name,
+            "root": article.root,
             "title": article.title,
             "date": published.isoformat() if published else "",
             "day": published.toordinal() if published else 0,
@@ -222,7 +314,7 @@ def _nodes(p: _Pending, vectors: Any) -> list[Any]:
             "n_chunks": len(p.chunks),
             "sha256": article.sha256,
             "sentences": json.dumps(chunk.sentences, separators=(",", ":")),
-        }
+        } | {key: value for key, value in extra.items() if value}
         nodes.append(
             TextNode(
                 id_=chunk_id(p.fid, chunk.index),

@@ -108,6 +108,7 @@ class CollectionStats:
     articles: int  # files
     chunks: int
     newest: str | None  # the newest publication date among the articles
+    newest_title: str | None  # the title of the article of that date
     indexed_at: datetime | None  # when the collection last changed
     embed_model: str
 
@@ -147,12 +148,13 @@ class Retriever:
     def stats(self) -> CollectionStats:
         """How many articles and chunks the collection holds, how new, and since when."""
         catalog = self.catalog
-        dates = [r.date for r in catalog.records if r.date]
+        newest = max(((r.date, r.title) for r in catalog.records if r.date), default=None)
         stamp = self.store.metadata.get("indexed_at")
         return CollectionStats(
             articles=len({r.file for r in catalog.records}),
             chunks=len(catalog),
-            newest=max(dates) if dates else None,
+            newest=newest[0] if newest else None,
+            newest_title=newest[1] if newest else None,
             indexed_at=datetime.fromtimestamp(float(stamp)) if stamp else None,
             embed_model=self.embedder.name,
         )

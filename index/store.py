@@ -61,6 +61,7 @@ class StoredFile:
     sha256: str
     expected_chunks: int
     chunks: int
+    source: str = ""  # the file or address that held it (the file itself for most)
 
 
 @contextmanager
@@ -233,6 +234,7 @@ class ChunkStore:
                 sha256=str(meta.get("sha256", "")),
                 expected_chunks=int(meta.get("n_chunks", -1)),
                 chunks=counts[fid],
+                source=str(meta.get("source") or meta.get("file", "")),
             )
             for fid, meta in first.items()
         }

@@ -24,13 +24,15 @@ SEED_A = "000_68f61c1e7e3a137d.txt"  # the U.S. embassy's account
 SEED_B = "001_883e8d29559a4da5.txt"  # the Malaysian outlet's account
 
 _OUR_VARS = ("NEWSBOT_", "OPENAI_", "CHROMA_", "TELEGRAM_")
+_PROXY_VARS = ("http_proxy", "https_proxy", "all_proxy")
 
 
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
     """No setting of the developer's leaks in, and no test touches the repo's .newsbot/ or .env."""
     for name in list(os.environ):
-        if name.startswith(_OUR_VARS):
+        # A proxy setting would send the fetches of the loopback web server through a proxy.
+        if name.startswith(_OUR_VARS) or name.lower() in _PROXY_VARS:
             monkeypatch.delenv(name)
     monkeypatch.setenv("NEWSBOT_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.chdir(tmp_path)

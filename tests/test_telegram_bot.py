@@ -31,7 +31,7 @@ from bot.service import NewsService
 from bot.settings import Settings
 from bot.telegram.app import UPDATES, build_application
 from bot.telegram.formatting import answer_messages
-from tests.conftest import SEED_A, SEEDS
+from tests.conftest import SEED_A, SEEDS, run_newsbot
 from tests.support.llm_server import LlamaServer
 from tests.support.telegram_standin import BOT_USERNAME, TelegramStandIn, parse_telegram_html
 
@@ -354,6 +354,35 @@ def test_admin_commands_only_for_admins(
         assert "— observatory.txt (2025-11-05)" in final_answer(standin, 77, count=4)[-1]
     finally:
         (corpus[0] / "observatory.txt").unlink()
+        build_indexer(Settings(_env_file=None, data_dir=corpus[1]), embedder).run([corpus[0]])
+
+
+def test_what_another_process_indexes_is_answered_without_a_restart(
+    start_bot: Callable[..., TelegramStandIn], corpus: tuple[Path, Path], embedder: Any
+) -> None:
+    standin = start_bot(telegram_admin_users={77})
+    standin.push_message(77, "/stats")
+    assert "Quillmere" not in standin.wait_sent(77)[0].visible
+    (corpus[0] / "ferry_line.txt").write_text(
+        "Quillmere gets a night ferry\n\nPublished: 2025-12-01\n\n"
+        "The night ferry to Quillmere will be run by captain Halvard Seim from January.\n",
+        encoding="utf-8",
+    )
+    try:
+        # As `newsbot index --watch` does beside a running bot: another process writes.
+        days = {f"{datetime.now():%Y-%m-%d}"}
+        done = run_newsbot("index", str(corpus[0]), data_dir=corpus[1])
+        assert done.stdout.startswith("1 added"), done.stdout + done.stderr
+        days.add(f"{datetime.now():%Y-%m-%d}")
+        standin.push_message(77, "Who will run the night ferry to Quillmere?")
+        answer = final_answer(standin, 77, count=2)[-1]
+        assert "Halvard Seim" in answer and "ferry_line.txt (2025-12-01)" in answer
+        standin.push_message(77, "/stats")
+        stats = standin.wait_for(lambda: standin.sent(77)[2:])[0].visible
+        assert "Newest article: 2025-12-01 — Quillmere gets a night ferry" in stats
+        assert any(f"Last indexed: {day}" in stats for day in days)
+    finally:
+        (corpus[0] / "ferry_line.txt").unlink()
         build_indexer(Settings(_env_file=None, data_dir=corpus[1]), embedder).run([corpus[0]])
 
 

@@ -147,6 +147,29 @@ def test_refusal_lists_the_closest_articles() -> None:
     assert "• A <title> — a&b.txt" in parse_telegram_html(message).text
 
 
+def test_a_source_with_an_address_has_its_title_linked() -> None:
+    url = "https://courier.example/news/vote?id=1&page=2"
+    answer = Answer(
+        question="q",
+        text="“q” [1] “q” [2]",
+        citations=(
+            _citation(1, title="Vote <today> & after", url=url),
+            _citation(2, title="Not a link", url="javascript:alert(1)"),
+        ),
+    )
+    (message,) = answer_messages(answer)
+    parsed = parse_telegram_html(message)
+    assert parsed.links == [url]
+    assert "[1] Vote <today> & after — f1.txt (2024-05-01)" in parsed.text
+    assert "[2] Not a link — f2.txt" in parsed.text
+    assert parse_telegram_html(sources_html(answer)).links == [url]
+    refused = Answer(
+        question="q", text="No.", refused=True, closest=(Source("page", "A page", None, url),)
+    )
+    (message,) = answer_messages(refused)
+    assert parse_telegram_html(message).links == [url]
+
+
 def test_passage_shows_the_quote_in_bold_inside_its_chunk() -> None:
     class Chunk:
         file, start, end, text = "f1.txt", 100, 160, "Before it. The <quoted> & sentence. After."

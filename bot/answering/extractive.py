@@ -340,7 +340,14 @@ def refusal(
     closest: list[Source] = []
     for p in passages:
         if all(s.file != p.file for s in closest):
-            closest.append(Source(file=p.file, title=p.chunk.title, date=p.chunk.date or None))
+            closest.append(
+                Source(
+                    file=p.file,
+                    title=p.chunk.title,
+                    date=p.chunk.date or None,
+                    url=p.chunk.url or None,
+                )
+            )
         if len(closest) == 3:
             break
     text = "The articles I have don't cover that."

@@ -13,10 +13,19 @@ from typing import Any
 from bot.answer import SHORT_ANSWER_SEP, Answer, Citation
 from bot.service import IndexStats
 from bot.telegram.splitting import MESSAGE_LIMIT, split_html
+from index.articles import web_url
 
 
 def escape(text: str) -> str:
     return html.escape(text, quote=False)
+
+
+def linked(title: str, url: str | None) -> str:
+    """The title, escaped, as a link to the article when it has an http(s) address."""
+    address = web_url(url)
+    if address is None:
+        return escape(title)
+    return f'<a href="{html.escape(address, quote=True)}">{escape(title)}</a>'
 
 
 def _dated(file: str, date: str | None) -> str:
@@ -25,7 +34,7 @@ def _dated(file: str, date: str | None) -> str:
 
 def source_line(c: Citation) -> str:
     """`[n] title — file (date)`, with the other files that carry the same sentence."""
-    line = f"[{c.n}] {escape(c.title)} — {_dated(c.file, c.date)}"
+    line = f"[{c.n}] {linked(c.title, c.url)} — {_dated(c.file, c.date)}"
     if c.also_in:
         line += f", also in {escape(', '.join(c.also_in))}"
     return line
@@ -42,7 +51,7 @@ def answer_parts(answer: Answer) -> tuple[str, str]:
         footer = "\n\n<b>Sources</b>\n" + "\n".join(source_line(c) for c in answer.citations)
     elif answer.refused and answer.closest:
         footer = "\n\n<b>Closest articles</b>\n" + "\n".join(
-            f"• {escape(s.title)} — {_dated(s.file, s.date)}" for s in answer.closest
+            f"• {linked(s.title, s.url)} — {_dated(s.file, s.date)}" for s in answer.closest
         )
     else:
         footer = ""
@@ -67,7 +76,7 @@ def sources_html(answer: Answer | None) -> str:
     if not answer.citations:
         if answer.closest:
             return "The last answer had no sources; the closest articles were:\n" + "\n".join(
-                f"• {escape(s.title)} — {_dated(s.file, s.date)}" for s in answer.closest
+                f"• {linked(s.title, s.url)} — {_dated(s.file, s.date)}" for s in answer.closest
             )
         return "The last answer had no sources."
     blocks = [
@@ -79,7 +88,8 @@ def sources_html(answer: Answer | None) -> str:
 
 def passage_html(citation: Citation, passages: Sequence[Any]) -> str:
     """/source N: the passage the citation's sentence came from, with that sentence in bold."""
-    head = f"<b>[{citation.n}] {escape(citation.title)}</b>\n{_dated(citation.file, citation.date)}"
+    head = f"<b>[{citation.n}] {linked(citation.title, citation.url)}</b>\n"
+    head += _dated(citation.file, citation.date)
     head += f", characters {citation.start}–{citation.end}"
     chunk = next(
         (
@@ -133,9 +143,15 @@ def stats_html(stats: IndexStats) -> str:
             "<b>Index</b>",
             f"Articles: {stats.articles}",
             f"Chunks: {stats.chunks}",
-            f"Newest article: {escape(stats.newest or 'undated')}",
+            f"Newest article: {escape(_newest(stats))}",
             f"Last indexed: {indexed}",
             f"Embedding model: {escape(stats.embed_model)}",
             f"Answers: {escape(stats.answerer)}",
         ]
     )
+
+
+def _newest(stats: IndexStats) -> str:
+    if not stats.newest:
+        return "undated"
+    return f"{stats.newest} — {stats.newest_title}" if stats.newest_title else stats.newest

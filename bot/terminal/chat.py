@@ -137,7 +137,8 @@ class PlainView:
     def source(self, answer: Answer, citation: Citation) -> None:
         excerpt = passage_of(answer, citation)
         header = sources_lines(answer)[citation.n - 1]
-        where = f"characters {citation.start}-{citation.end}, marked >> <<"
+        of = f" of {citation.snapshot}" if citation.snapshot else ""
+        where = f"characters {citation.start}-{citation.end}{of}, marked >> <<"
         self._print(f"{header}\n{where}\n\n{excerpt.before}>>{excerpt.quote}<<{excerpt.after}\n")
 
     def info(self, text: str) -> None:

@@ -90,20 +90,58 @@ def cli() -> None:
 
 
 @cli.command("index")
-@click.argument("folders", nargs=-1, type=click.Path(path_type=Path))
+@click.argument("sources", nargs=-1, metavar="[FOLDER | URL]...")
 @click.option("--rebuild", is_flag=True, help="Delete the index and build it again from scratch.")
-def index_command(folders: tuple[Path, ...], rebuild: bool) -> None:
-    """Index the articles in FOLDERS (default: seeds/); unchanged files are skipped."""
+@click.option(
+    "--watch", is_flag=True, help="Keep the index current: read the sources again every --every."
+)
+@click.option(
+    "--every",
+    default=None,
+    metavar="DURATION",
+    help="Time between two cycles of --watch, such as 10m, 90s or 1h (default 10m).",
+)
+def index_command(sources: tuple[str, ...], rebuild: bool, watch: bool, every: str | None) -> None:
+    """Index the articles in folders and the pages and feeds at URLs (default: seeds/).
+
+    Folders may hold .txt, .md, .html, RSS or Atom feeds, .jsonl or .json exports, .pdf and .docx;
+    unchanged articles are skipped.
+    """
     with user_errors():
         from bot.factory import build_indexer
+        from bot.terminal.watch import parse_duration, run_watch
+        from index.sources import is_address
 
-        folders = folders or (Path("seeds"),)
+        if every is not None and not watch:
+            raise click.UsageError("--every goes with --watch")
+        addresses = [s for s in sources if is_address(s)]
+        folders = [Path(s) for s in sources if not is_address(s)] or (
+            [] if addresses else [Path("seeds")]
+        )
         for folder in folders:
             if not folder.is_dir():
-                fail(f"{folder} is not a folder of articles")
-        indexer = build_indexer(load_settings())
-        with progress_bar("Indexing") as progress:
-            summary = indexer.run(list(folders), rebuild=rebuild, progress=progress)
+                hint = "" if "://" not in str(folder) else " (only http:// and https:// addresses)"
+                fail(f"{folder} is not a folder of articles{hint}")
+        settings = load_settings()
+        interval = parse_duration(every) if every is not None else settings.watch_every
+        indexer = build_indexer(settings)
+        try:
+            if watch:
+                run_watch(
+                    indexer,
+                    folders,
+                    addresses,
+                    every=interval,
+                    rebuild=rebuild,
+                    report=lambda line: click.echo(line),
+                )
+                return
+            with progress_bar("Indexing") as progress:
+                summary = indexer.run(
+                    folders, addresses=addresses, rebuild=rebuild, progress=progress
+                )
+        finally:
+            indexer.close()
         click.echo(summary.line())
         for name, reason in summary.skipped:
             click.echo(f"  skipped {name}: {reason}")

@@ -13,7 +13,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.answer import Answer, Citation, Turn
+from bot.answer import Answer, Citation, Turn, shorten
 from bot.errors import NewsbotError, describe
 from bot.service import IndexStats, NewsService
 from bot.terminal.chat import PROMPT, Chat
@@ -179,10 +179,15 @@ class TerminalChat:
 
 
 def greeting(stats: IndexStats) -> str:
-    """The first line: what is indexed, and what answers."""
+    """The first line: what is indexed (the newest article, when the index last changed), and
+    what answers."""
     if stats.articles:
         newest = f", newest {stats.newest}" if stats.newest else ""
+        if stats.newest and stats.newest_title:
+            newest += f": {shorten(stats.newest_title, 60)}"
         indexed = f"{stats.articles} article{'s' if stats.articles != 1 else ''} indexed{newest}"
+        if stats.indexed_at:
+            indexed += f" · index changed {stats.indexed_at:%Y-%m-%d %H:%M}"
     else:
         indexed = "no articles indexed"
     if stats.answerer == "extractive":

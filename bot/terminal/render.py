@@ -111,11 +111,17 @@ def sources_with_quotes(answer: Answer) -> str:
 
 
 def sources_lines(answer: Answer) -> list[str]:
+    """Each citation's line (its file, title and date), with its link on a line below if it has one."""
     lines = []
     for c in answer.citations:
         when = f" ({c.date})" if c.date else ""
-        lines.append(f"[{c.n}] {c.file} — {c.title}{when}")
+        lines.append(f"[{c.n}] {c.file} — {c.title}{when}{link_line(c.url)}")
     return lines
+
+
+def link_line(url: str | None) -> str:
+    """The line that gives an article's address, under its source line; "" when it has none."""
+    return f"\n    {url}" if url else ""
 
 
 def answer_as_text(answer: Answer) -> str:
@@ -127,6 +133,7 @@ def answer_as_text(answer: Answer) -> str:
     elif answer.refused and answer.closest:
         lines += ["", "Closest articles:"]
         lines += [
-            f"- {s.file} — {s.title}" + (f" ({s.date})" if s.date else "") for s in answer.closest
+            f"- {s.file} — {s.title}" + (f" ({s.date})" if s.date else "") + link_line(s.url)
+            for s in answer.closest
         ]
     return "\n".join(lines)

@@ -40,6 +40,8 @@ def answer_view(answer: Answer) -> RenderableType:
                 if s.date:
                     line.append(f" ({s.date})", style=CONTEXT)
                 parts.append(line)
+                if s.url:
+                    parts.append(Padding(link(s.url), (0, 0, 0, 2)))
         return Group(*parts)
     if answer.short_answer is not None:
         parts.append(
@@ -65,6 +67,8 @@ def sources_view(answer: Answer) -> RenderableType:
     short = answer.short_answer
     for c in answer.citations:
         rows.append(citation_line(c))
+        if c.url:
+            rows.append(Padding(link(c.url), (0, 0, 0, 4)))
         excerpt = excerpt_text(excerpt_of(answer, c))
         if short is not None and short.n == c.n:
             # The fact asked for, marked inside its quote.
@@ -77,11 +81,19 @@ def sources_view(answer: Answer) -> RenderableType:
 
 def source_view(answer: Answer, citation: Citation) -> RenderableType:
     """The whole passage behind a citation, with the quoted span marked, framed by its file."""
-    body = excerpt_text(passage_of(answer, citation), context_style="")
+    passage = excerpt_text(passage_of(answer, citation), context_style="")
+    body: RenderableType = Group(link(citation.url), Text(""), passage) if citation.url else passage
     title = Text(f"[{citation.n}] ", style=MARKER).append(citation.file, style="bold")
     subtitle = f"{citation.title}" + (f" · {citation.date}" if citation.date else "")
     subtitle += f" · characters {citation.start}–{citation.end}"
+    if citation.snapshot:
+        subtitle += f" of {citation.snapshot}"
     return Panel(body, title=title, title_align="left", subtitle=subtitle, subtitle_align="left")
+
+
+def link(url: str) -> Text:
+    """An article's address, as a link the terminal can open."""
+    return Text(url, style=f"underline link {url}")
 
 
 def citation_line(c: Citation) -> Text:

@@ -38,12 +38,15 @@ class _TelegramHTML(HTMLParser):
         self.stack: list[str] = []
         self.text: list[str] = []
         self.tags: list[str] = []
+        self.links: list[str] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag not in ALLOWED_TAGS:
             raise ValueError(f"unsupported start tag {tag!r}")
         self.stack.append(tag)
         self.tags.append(tag)
+        if tag == "a":
+            self.links.append(dict(attrs).get("href") or "")
 
     def handle_endtag(self, tag: str) -> None:
         if not self.stack or self.stack[-1] != tag:
@@ -80,6 +83,7 @@ class _TelegramHTML(HTMLParser):
 class ParsedHTML:
     text: str  # what the user sees
     tags: list[str]
+    links: list[str]  # the addresses of its <a> tags, unescaped
 
 
 def parse_telegram_html(html: str) -> ParsedHTML:
@@ -93,7 +97,7 @@ def parse_telegram_html(html: str) -> ParsedHTML:
         raise ValueError(f"unparsed text {parser.rawdata[:40]!r}")
     if parser.stack:
         raise ValueError(f"unclosed tag {parser.stack[-1]!r}")
-    return ParsedHTML("".join(parser.text), parser.tags)
+    return ParsedHTML("".join(parser.text), parser.tags, parser.links)
 
 
 def utf16_len(text: str) -> int:

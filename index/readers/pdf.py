@@ -1,0 +1,90 @@
+"""PDF press releases (pypdf): the text layer, its lines joined back into paragraphs, and the
+document's title, author, date and language."""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+from functools import cache
+from typing import Any
+
+from index.articles import find_date
+from index.errors import ArticleError
+from index.readers.extract import Extract, clean_paragraphs, date_of, text_of
+
+# A line shorter than this share of a full line ends its paragraph (or is a heading of its own).
+_SHORT_LINE = 0.75
+# A title in the document's information that is a file name or a placeholder, not a headline.
+_PLACEHOLDER_TITLE = re.compile(
+    r"^(untitled|document\d*|microsoft word\b.*|.*\.(docx?|pdf|odt))$", re.I
+)
+
+
+@cache
+def _pypdf() -> Any:
+    import pypdf
+
+    # pypdf logs every oddity of a file it still reads; what can't be read reaches the summary.
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
+    return pypdf
+
+
+def read_pdf(raw: bytes) -> Extract:
+    """The article in a PDF; ArticleError when it can't be read or has no text layer."""
+    pypdf = _pypdf()
+    try:
+        reader = pypdf.PdfReader(io.BytesIO(raw))
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise ArticleError("encrypted PDF (it needs a password)")
+        pages = [page.extract_text() or "" for page in reader.pages]
+        info = reader.metadata
+        language = reader.trailer["/Root"].get("/Lang")
+    except ArticleError:
+        raise
+    except Exception as exc:
+        # pypdf fails on a broken file with errors of many kinds, its own and Python's.
+        detail = str(exc).splitlines()[0][:120] if str(exc) else exc.__class__.__name__
+        raise ArticleError(f"not a readable PDF ({detail})") from None
+    paragraphs = clean_paragraphs([p for page in pages for p in reflow(page)])
+    if not paragraphs:
+        raise ArticleError("no text layer (a scanned or image-only PDF; it would need OCR)")
+    title = text_of(info.title if info else None) or ""
+    if not title or _PLACEHOLDER_TITLE.match(title):
+        title = paragraphs[0]
+    created = info.creation_date if info else None
+    return Extract(
+        title=title,
+        paragraphs=paragraphs,
+        published=find_date("\n".join(paragraphs[:8])) or date_of(created),
+        author=text_of(info.author if info else None),
+        language=text_of(str(language)) if language else None,
+    )
+
+
+def reflow(page: str) -> list[str]:
+    """A page's lines joined back into paragraphs.
+
+    A PDF holds lines, not paragraphs, and a line break would end a sentence when the text is split:
+    lines are joined until a short one (a paragraph's last line, or a heading) or a blank one, and a
+    word hyphenated across two lines is made whole.
+    """
+    lines = [line.strip() for line in page.splitlines()]
+    widths = sorted(len(line) for line in lines if line)
+    if not widths:
+        return []
+    full = widths[int(len(widths) * 0.8)]
+    paragraphs: list[str] = []
+    current = ""
+    for line in lines:
+        if line:
+            if current.endswith("-") and current[-2:-1].isalpha() and line[:1].islower():
+                current = current[:-1] + line
+            else:
+                current = f"{current} {line}" if current else line
+        if current and (not line or len(line) < _SHORT_LINE * full):
+            paragraphs.append(current)
+            current = ""
+    if current:
+        paragraphs.append(current)
+    return paragraphs
