@@ -248,7 +248,7 @@ def test_lexical_cache_built_by_many_at_once_never_fails(
     """Bots sharing a data dir rebuild the cache together after an index run."""
     from bot.factory import build_store
     from bot.settings import Settings
-    from index.catalog import ChunkCatalog
+    from index.catalog_sync import current_catalog
     from index.embedding import MiniLMEmbedder
 
     settings = Settings(data_dir=seeded_data_dir)
@@ -258,7 +258,7 @@ def test_lexical_cache_built_by_many_at_once_never_fails(
 
     def load() -> None:
         try:
-            sizes.append(len(ChunkCatalog.load(store, tmp_path / "cache")))
+            sizes.append(len(current_catalog(store, tmp_path / "cache")))
         except Exception as exc:
             errors.append(repr(exc))
 
@@ -271,8 +271,12 @@ def test_lexical_cache_built_by_many_at_once_never_fails(
             t.join()
     assert errors == []
     assert len(set(sizes)) == 1 and sizes[0] == store.count()
-    assert [p.name for p in (tmp_path / "cache").iterdir()] == [
-        f"{store.config.collection}-{store.metadata['version']}"
+    folder = tmp_path / "cache" / store.config.collection
+    assert [p.name for p in (tmp_path / "cache").iterdir()] == [store.config.collection]
+    assert sorted(p.name.split("-")[0] for p in folder.iterdir()) == [
+        "catalog.json",
+        "seg",
+        "update.lock",
     ]
 
 
