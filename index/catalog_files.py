@@ -113,6 +113,8 @@ def write_dead(folder: Path, dead: npt.NDArray[np.bool_]) -> str:
 def read_dead(folder: Path, name: str, size: int) -> npt.NDArray[np.bool_]:
     try:
         dead: npt.NDArray[np.bool_] = np.load(folder / name, mmap_mode="r")
+    except FileNotFoundError:
+        raise  # removed by an update meanwhile: the caller reads the new manifest
     except (OSError, ValueError) as exc:
         raise CatalogDamaged(f"unreadable deletion flags {name}: {exc}") from exc
     if dead.shape != (size,) or dead.dtype != np.bool_:
