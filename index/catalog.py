@@ -173,17 +173,38 @@ class ChunkCatalog:
         return similarity
 
     def _postings(self, term: str) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int32]]:
-        """The positions of the chunks that hold `term`, deleted ones included, and its count in
-        each."""
+        """The positions of the living chunks that hold `term`, and its count in each."""
         docs, tfs = [], []
-        for seg, start in zip(self.segments, self._starts, strict=False):
+        for seg, start, whole in zip(self.segments, self._starts, self._whole, strict=False):
             d, tf = seg.postings(term)
             if len(d):
-                docs.append(d.astype(np.int64) + int(start))
+                at = d.astype(np.int64) + int(start)
+                if not whole:
+                    living = self.alive[at]
+                    at, tf = at[living], tf[living]
+                docs.append(at)
                 tfs.append(tf)
         if not docs:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int32)
+        if len(docs) == 1:
+            return docs[0], tfs[0]
         return np.concatenate(docs), np.concatenate(tfs)
+
+    @cached_property
+    def _whole(self) -> list[bool]:
+        """For each segment, whether none of its chunks is dead."""
+        return [
+            bool(self.alive[int(start) : int(start) + seg.n].all())
+            for seg, start in zip(self.segments, self._starts, strict=False)
+        ]
+
+    @cached_property
+    def _length_norm(self) -> npt.NDArray[np.float64]:
+        """BM25's length normalisation of each chunk, k1 * (1 - b + b * length / average)."""
+        norm: npt.NDArray[np.float64] = BM25_K1 * (
+            1.0 - BM25_B + BM25_B * np.asarray(self._doclen, dtype=np.float64) / self._avgdl
+        )
+        return norm
 
     def bm25_scores(self, query: str) -> npt.NDArray[np.float32]:
         """Every chunk's BM25 score for `query` (0 for a deleted one).
@@ -197,20 +218,18 @@ class ChunkCatalog:
             return scores
         for term in tokenize([query])[0]:
             docs, tfs = self._postings(term)
-            living = self.alive[docs]
-            df = int(living.sum())
+            df = len(docs)
             if not df:
                 continue
-            docs, tf = docs[living], tfs[living].astype(np.float64)
+            tf = tfs.astype(np.float64)
             idf = math.log(1.0 + (n - df + 0.5) / (df + 0.5))
-            norm = BM25_K1 * (1.0 - BM25_B + BM25_B * self._doclen[docs] / self._avgdl)
             # A chunk is in a term's postings once, so adding by index needs no np.add.at.
-            scores[docs] += (idf * tf / (norm + tf)).astype(np.float32)
+            scores[docs] += (idf * tf / (self._length_norm[docs] + tf)).astype(np.float32)
         return scores
 
     def document_frequency(self, terms: Sequence[str]) -> dict[str, int]:
         """How many chunks hold each term (a token as `tokenize` makes it); 0 for one none has."""
-        return {t: int(self.alive[self._postings(t)[0]].sum()) for t in terms}
+        return {t: len(self._postings(t)[0]) for t in terms}
 
     def idf(self, terms: Sequence[str]) -> dict[str, float]:
         """BM25's inverse document frequency of each term: high for a rare one, highest for one no
