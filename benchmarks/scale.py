@@ -13,7 +13,8 @@ embedding plus noise (so that neighbours are as crowded as in real news), six ch
 dates spread over two years.
 
 - `grow` builds (or extends) that collection; `change` re-indexes some of its files (new text, the
-  same ids), as `newsbot index` does after articles changed.
+  same ids) and brings the data dir's catalogue up to date, as `newsbot index` does after articles
+  changed.
 - `serve` is a new process, started as a bot is: it prints, as JSON, the seconds from its start
   to its first answer (`first_answer_s`, imports and catalogue included), then the median and 95th
   percentile of searching for the question set's questions, each with its date (the passages an
@@ -50,11 +51,20 @@ CHUNKS_PER_FILE = 6
 
 def rss_mb() -> float:
     """This process's resident memory, file pages it maps (the catalogue's) included."""
-    with open("/proc/self/status", encoding="ascii") as status:
+    return _proc_kb("/proc/self/status", "VmRSS:") / 1024
+
+
+def pss_mb() -> float:
+    """Its proportional share: a page mapped by two processes counts half in each."""
+    return _proc_kb("/proc/self/smaps_rollup", "Pss:") / 1024
+
+
+def _proc_kb(path: str, key: str) -> int:
+    with open(path, encoding="ascii") as status:
         for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
+            if line.startswith(key):
+                return int(line.split()[1])
+    return 0
 
 
 def seed_chunks(articles: Path, limit: int) -> tuple[list[str], np.ndarray]:
@@ -155,6 +165,11 @@ def change(data: Path, files: int, salt: int = 1) -> float:
                 texts, vectors, f * CHUNKS_PER_FILE, (f + 1) * CHUNKS_PER_FILE, salt
             )
             store.collection.add(ids=ids, documents=docs, metadatas=metas, embeddings=embs)
+    try:  # as `newsbot index` does since the catalogue was kept on disk
+        from index.catalog_sync import update_if_present
+    except ImportError:  # an older checkout: its readers rebuild
+        return time.perf_counter() - started
+    update_if_present(store, data / "lexical")
     return time.perf_counter() - started
 
 
@@ -181,6 +196,7 @@ def serve(data: Path, queries: Path, n_queries: int) -> dict[str, Any]:
         "p50_ms": round(statistics.median(times), 1),
         "p95_ms": round(statistics.quantiles(times, n=20)[18], 1),
         "rss_mb": round(rss_mb()),
+        "pss_mb": round(pss_mb()),
         "load": [round(x, 1) for x in os.getloadavg()],
     }
 

@@ -137,7 +137,7 @@ class ChunkCatalog:
     def record(self, i: int) -> ChunkRecord:
         """The chunk at position `i`."""
         seg, j = self.locate(i)
-        _, file, title, date = seg.files[int(seg.file_no[j])]
+        _, file, title, date = seg.file_row(int(seg.file_no[j]))
         return ChunkRecord(
             id=seg.chunk_id(j),
             file=file,
@@ -243,7 +243,7 @@ class ChunkCatalog:
         rows = []
         for seg, start in zip(self.segments, self._starts, strict=False):
             living = self.alive[int(start) : int(start) + seg.n]
-            rows += [seg.files[int(r)] for r in np.unique(np.asarray(seg.file_no)[living])]
+            rows += [seg.file_row(int(r)) for r in np.unique(np.asarray(seg.file_no)[living])]
         return rows
 
     def files(self) -> set[str]:
@@ -263,7 +263,7 @@ class ChunkCatalog:
         """Which chunks belong to one of the files named."""
         parts = [np.zeros(0, dtype=bool)]
         for seg in self.segments:
-            table = np.fromiter((f[1] in names for f in seg.files), bool, len(seg.files))
+            table = np.fromiter((f in names for f in seg.file_names), bool, len(seg.file_names))
             parts.append(table[np.asarray(seg.file_no)] if seg.n else np.zeros(0, dtype=bool))
         return np.concatenate(parts)
 

@@ -27,6 +27,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -38,6 +39,8 @@ FORMAT = 1
 MANIFEST = "catalog.json"
 TMP_MARK = ".tmp-"
 _SEGMENT_INFO = "segment.json"
+# A segment's table of files: a row per file (its id, name, title and date), a column per file.
+FILE_COLUMNS = ("file_id", "file", "title", "date")
 CRASH_AT = "NEWSBOT_CATALOG_CRASH_AT"
 
 
@@ -223,7 +226,8 @@ class SegmentWriter:
         terms_list = sorted(self._vocab, key=self._vocab.__getitem__)
         (folder / "terms.json").write_text(json.dumps(terms_list), encoding="utf-8")
         files = sorted(self._files, key=self._files.__getitem__)
-        (folder / "files.json").write_text(json.dumps(files), encoding="utf-8")
+        for k, column in enumerate(FILE_COLUMNS):
+            _write_strings(folder, column, [row[k] for row in files])
         sizes = {p.name: p.stat().st_size for p in folder.iterdir()}
         info = {"format": FORMAT, "chunks": self.n, "dim": self.dim, "sizes": sizes}
         for path in folder.iterdir():
@@ -259,10 +263,8 @@ class Segment:
                 if n
                 else np.zeros((0, dim), dtype=np.float32)
             )
-            self._texts = _bytes(folder / "texts.bin")
-            self._ids = _bytes(folder / "ids.bin")
-            self.text_at = _array(folder, "text_at", n + 1)
-            self.id_at = _array(folder, "id_at", n + 1)
+            self._texts = _Strings(_bytes(folder / "texts.bin"), _array(folder, "text_at", n + 1))
+            self._ids = _Strings(_bytes(folder / "ids.bin"), _array(folder, "id_at", n + 1))
             self.sent_at = _array(folder, "sent_at", n + 1)
             self.sentences = np.load(folder / "sentences.npy", mmap_mode="r")
             self.day = _array(folder, "day", n)
@@ -273,12 +275,26 @@ class Segment:
             self.post_at = np.load(folder / "post_at.npy", mmap_mode="r")
             self.post_doc = np.load(folder / "post_doc.npy", mmap_mode="r")
             self.post_tf = np.load(folder / "post_tf.npy", mmap_mode="r")
-            files = json.loads((folder / "files.json").read_text(encoding="utf-8"))
+            self._file_columns = [_read_strings(folder, column) for column in FILE_COLUMNS]
         except FileNotFoundError:
             raise  # removed by an update meanwhile: the caller reads the new manifest
         except (OSError, ValueError, KeyError) as exc:
             raise CatalogDamaged(f"catalogue segment {folder} is damaged: {exc}") from exc
-        self.files: list[tuple[str, str, str, str]] = [tuple(f) for f in files]
+
+    def file_row(self, row: int) -> tuple[str, str, str, str]:
+        """One file of the table: its id, name, title and date."""
+        file_id, file, title, date = (column[row] for column in self._file_columns)
+        return file_id, file, title, date
+
+    @cached_property
+    def file_ids(self) -> list[str]:
+        """The id of each file in the table (read when first asked for)."""
+        return self._file_columns[0].all()
+
+    @cached_property
+    def file_names(self) -> list[str]:
+        """The name of each file in the table (read when first asked for)."""
+        return self._file_columns[1].all()
 
     @cached_property
     def _terms(self) -> dict[str, int]:
@@ -295,14 +311,45 @@ class Segment:
         return self.post_doc[a:b], self.post_tf[a:b]
 
     def text(self, i: int) -> str:
-        return self._texts[int(self.text_at[i]) : int(self.text_at[i + 1])].decode("utf-8")
+        return self._texts[i]
 
     def chunk_id(self, i: int) -> str:
-        return self._ids[int(self.id_at[i]) : int(self.id_at[i + 1])].decode("utf-8")
+        return self._ids[i]
 
     def spans(self, i: int) -> tuple[tuple[int, int], ...]:
         rows = self.sentences[int(self.sent_at[i]) : int(self.sent_at[i + 1])]
         return tuple((int(a), int(b)) for a, b in rows)
+
+
+class _Strings:
+    """Strings stored one after another in a mapped file, found by their offsets."""
+
+    def __init__(self, blob: bytes | mmap.mmap, at: npt.NDArray[np.int64]) -> None:
+        self._blob = blob
+        self._at = at
+
+    def __len__(self) -> int:
+        return len(self._at) - 1
+
+    def __getitem__(self, i: int) -> str:
+        return self._blob[int(self._at[i]) : int(self._at[i + 1])].decode("utf-8")
+
+    def all(self) -> list[str]:
+        at = self._at.tolist()
+        blob = self._blob
+        return [blob[a:b].decode("utf-8") for a, b in pairwise(at)]
+
+
+def _write_strings(folder: Path, name: str, values: Sequence[str]) -> None:
+    encoded = [v.encode("utf-8") for v in values]
+    (folder / f"{name}.bin").write_bytes(b"".join(encoded))
+    at = np.concatenate([[0], np.cumsum([len(e) for e in encoded], dtype=np.int64)])
+    np.save(folder / f"{name}_at.npy", at.astype(np.int64))
+
+
+def _read_strings(folder: Path, name: str) -> _Strings:
+    at: npt.NDArray[np.int64] = np.load(folder / f"{name}_at.npy", mmap_mode="r")
+    return _Strings(_bytes(folder / f"{name}.bin"), at)
 
 
 def _bytes(path: Path) -> bytes | mmap.mmap:

@@ -84,6 +84,13 @@ def current_catalog(
         return found
 
 
+def update_if_present(store: ChunkStore, cache_dir: Path) -> None:
+    """Bring the catalogue up to date if there is one (a process reads from this data dir); a
+    writer that nobody reads beside, such as an indexer with a data dir of its own, builds none."""
+    if (catalog_folder(store, cache_dir) / MANIFEST).exists():
+        current_catalog(store, cache_dir)
+
+
 def _version(meta: Mapping[str, Any]) -> str:
     return str(meta.get("version", "empty"))
 
@@ -179,7 +186,7 @@ def _compact(folder: Path, catalog: ChunkCatalog) -> None:
 def _stored_row(catalog: ChunkCatalog, i: int) -> ChunkRow:
     record = catalog.record(i)
     seg, j = catalog.locate(i)
-    file_id = seg.files[int(seg.file_no[j])][0]
+    file_id = seg.file_row(int(seg.file_no[j]))[0]
     return ChunkRow(
         id=record.id,
         file_id=file_id,
@@ -203,7 +210,7 @@ def _of_files(catalog: ChunkCatalog, file_ids: set[str]) -> npt.NDArray[np.bool_
     """Which chunks belong to the files with these ids."""
     parts = [np.zeros(0, dtype=bool)]
     for seg in catalog.segments:
-        table = np.fromiter((f[0] in file_ids for f in seg.files), bool, len(seg.files))
+        table = np.fromiter((f in file_ids for f in seg.file_ids), bool, len(seg.file_ids))
         parts.append(table[np.asarray(seg.file_no)] if seg.n else np.zeros(0, dtype=bool))
     return np.concatenate(parts)
 

@@ -95,15 +95,20 @@ def cli() -> None:
 def index_command(folders: tuple[Path, ...], rebuild: bool) -> None:
     """Index the articles in FOLDERS (default: seeds/); unchanged files are skipped."""
     with user_errors():
-        from bot.factory import build_indexer
+        from bot.factory import build_indexer, catalog_dir
+        from index.catalog_sync import update_if_present
 
         folders = folders or (Path("seeds"),)
         for folder in folders:
             if not folder.is_dir():
                 fail(f"{folder} is not a folder of articles")
-        indexer = build_indexer(load_settings())
+        settings = load_settings()
+        indexer = build_indexer(settings)
         with progress_bar("Indexing") as progress:
             summary = indexer.run(list(folders), rebuild=rebuild, progress=progress)
+            # A process started next in this data dir then finds the catalogue current; this
+            # one has Chroma open already, which is the slow part of an update.
+            update_if_present(indexer.store, catalog_dir(settings))
         click.echo(summary.line())
         for name, reason in summary.skipped:
             click.echo(f"  skipped {name}: {reason}")
