@@ -151,7 +151,7 @@ def grow(data: Path, articles: Path | None, size: int) -> None:
     store.mark_changed()
 
 
-def change(data: Path, files: int, salt: int = 1) -> float:
+def change(data: Path, files: int, salt: int = 1, *, catalog: bool = True) -> float:
     """Re-index `files` files in the middle of the collection, as `newsbot index` does (their
     chunks deleted, then written with new words); the seconds it took."""
     texts, vectors = _seeds(data, None)
@@ -165,6 +165,8 @@ def change(data: Path, files: int, salt: int = 1) -> float:
                 texts, vectors, f * CHUNKS_PER_FILE, (f + 1) * CHUNKS_PER_FILE, salt
             )
             store.collection.add(ids=ids, documents=docs, metadatas=metas, embeddings=embs)
+    if not catalog:  # as an indexer with a data dir of its own: the readers catch up
+        return time.perf_counter() - started
     try:  # as `newsbot index` does since the catalogue was kept on disk
         from index.catalog_sync import update_if_present
     except ImportError:  # an older checkout: its readers rebuild
@@ -289,6 +291,7 @@ def main() -> None:
     p.add_argument("data", type=Path)
     p.add_argument("--files", type=int, default=10)
     p.add_argument("--salt", type=int, default=1)
+    p.add_argument("--leave-catalog", action="store_true", help="as an indexer elsewhere would")
     p = commands.add_parser("serve")
     p.add_argument("data", type=Path)
     p.add_argument("queries", type=Path)
@@ -305,7 +308,8 @@ def main() -> None:
     elif args.command == "grow":
         grow(args.data, args.articles, args.size)
     elif args.command == "change":
-        print(f"re-indexed {args.files} files in {change(args.data, args.files, args.salt):.1f} s")
+        took = change(args.data, args.files, args.salt, catalog=not args.leave_catalog)
+        print(f"re-indexed {args.files} files in {took:.1f} s")
     elif args.command == "serve":
         print(json.dumps(serve(args.data, args.queries, args.n_queries)), flush=True)
     else:

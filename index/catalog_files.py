@@ -35,7 +35,7 @@ import numpy.typing as npt
 
 from index.errors import CatalogDamaged
 
-FORMAT = 1
+FORMAT = 2
 MANIFEST = "catalog.json"
 TMP_MARK = ".tmp-"
 _SEGMENT_INFO = "segment.json"
