@@ -274,8 +274,7 @@ def rank(
     if allowed is not None:
         lexical[~allowed] = 0.0
         dense = {i: s for i, s in dense.items() if allowed[i]}
-    top_lex = np.argsort(-lexical)[: cfg.candidates]
-    lex_order = [int(i) for i in top_lex if lexical[i] > 0]
+    lex_order = _best(lexical, cfg.candidates)
     dense_order = sorted(dense, key=lambda i: -dense[i])
     fused = _fuse(lexical, lex_order, dense, dense_order, cfg, similarity)
     if not fused:
@@ -299,6 +298,15 @@ def rank(
     if similarity is not None:
         dense = {i: float(similarity[i]) for i in fused}
     return _by_file(catalog, fused, lexical, dense, k, cfg)
+
+
+def _best(scores: npt.NDArray[np.float32], n: int) -> list[int]:
+    """The positions of the `n` best scores above 0, best first: sorting only the candidates, as
+    sorting every chunk's score took a third of a search at 500,000 chunks."""
+    found = np.flatnonzero(scores > 0)
+    if len(found) > n:
+        found = found[np.argpartition(-scores[found], n - 1)[:n]]
+    return [int(i) for i in found[np.argsort(-scores[found], kind="stable")]]
 
 
 def _fuse(
