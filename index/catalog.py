@@ -12,7 +12,7 @@ import logging
 import math
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from functools import cache, cached_property
+from functools import cache, cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -102,6 +102,7 @@ class ChunkCatalog:
         # BM25's average length is the living chunks', as in an index built from them alone.
         self._avgdl = float(self._doclen[self.alive].sum()) / self._count if self._count else 1.0
         self.records = _Records(self)
+        self._recent = lru_cache(maxsize=4096)(self._record)
 
     @classmethod
     def open(cls, folder: Path) -> ChunkCatalog | None:
@@ -135,7 +136,10 @@ class ChunkCatalog:
         return self.segments[n], i - int(self._starts[n])
 
     def record(self, i: int) -> ChunkRecord:
-        """The chunk at position `i`."""
+        """The chunk at position `i` (one search asks for each candidate several times)."""
+        return self._recent(i)
+
+    def _record(self, i: int) -> ChunkRecord:
         seg, j = self.locate(i)
         _, file, title, date = seg.file_row(int(seg.file_no[j]))
         return ChunkRecord(

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from itertools import pairwise
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -259,22 +260,24 @@ class Segment:
             n, dim = int(info["chunks"]), int(info["dim"])
             self.n, self.dim = n, dim
             self.vectors: npt.NDArray[np.float32] = (
-                np.memmap(folder / "vectors.f32", dtype=np.float32, mode="r", shape=(n, dim))
+                _plain(
+                    np.memmap(folder / "vectors.f32", dtype=np.float32, mode="r", shape=(n, dim))
+                )
                 if n
                 else np.zeros((0, dim), dtype=np.float32)
             )
             self._texts = _Strings(_bytes(folder / "texts.bin"), _array(folder, "text_at", n + 1))
             self._ids = _Strings(_bytes(folder / "ids.bin"), _array(folder, "id_at", n + 1))
             self.sent_at = _array(folder, "sent_at", n + 1)
-            self.sentences = np.load(folder / "sentences.npy", mmap_mode="r")
+            self.sentences = _plain(np.load(folder / "sentences.npy", mmap_mode="r"))
             self.day = _array(folder, "day", n)
             self.start = _array(folder, "start", n)
             self.end = _array(folder, "end", n)
             self.file_no = _array(folder, "file_no", n)
             self.doclen = _array(folder, "doclen", n)
-            self.post_at = np.load(folder / "post_at.npy", mmap_mode="r")
-            self.post_doc = np.load(folder / "post_doc.npy", mmap_mode="r")
-            self.post_tf = np.load(folder / "post_tf.npy", mmap_mode="r")
+            self.post_at = _plain(np.load(folder / "post_at.npy", mmap_mode="r"))
+            self.post_doc = _plain(np.load(folder / "post_doc.npy", mmap_mode="r"))
+            self.post_tf = _plain(np.load(folder / "post_tf.npy", mmap_mode="r"))
             self._file_columns = [_read_strings(folder, column) for column in FILE_COLUMNS]
         except FileNotFoundError:
             raise  # removed by an update meanwhile: the caller reads the new manifest
@@ -348,8 +351,14 @@ def _write_strings(folder: Path, name: str, values: Sequence[str]) -> None:
 
 
 def _read_strings(folder: Path, name: str) -> _Strings:
-    at: npt.NDArray[np.int64] = np.load(folder / f"{name}_at.npy", mmap_mode="r")
+    at: npt.NDArray[np.int64] = _plain(np.load(folder / f"{name}_at.npy", mmap_mode="r"))
     return _Strings(_bytes(folder / f"{name}.bin"), at)
+
+
+def _plain(mapped: Any) -> Any:
+    """A mapped array as a plain ndarray over the same pages: np.memmap's own indexing costs
+    several times more per element, which reading a chunk's fields does often."""
+    return np.asarray(mapped)
 
 
 def _bytes(path: Path) -> bytes | mmap.mmap:
@@ -361,7 +370,7 @@ def _bytes(path: Path) -> bytes | mmap.mmap:
 
 
 def _array(folder: Path, name: str, length: int) -> npt.NDArray[np.int64]:
-    values: npt.NDArray[np.int64] = np.load(folder / f"{name}.npy", mmap_mode="r")
+    values: npt.NDArray[np.int64] = _plain(np.load(folder / f"{name}.npy", mmap_mode="r"))
     if values.shape != (length,):
         raise CatalogDamaged(f"{folder / name} holds {values.shape[0]} values, not {length}")
     return values
