@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import mmap
 import os
+import shutil
 import signal
 import uuid
 from collections.abc import Sequence
@@ -241,8 +242,6 @@ class SegmentWriter:
     def abandon(self) -> None:
         for out in (self._texts, self._ids, self._vectors):
             out.close()
-        import shutil
-
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
