@@ -5,7 +5,9 @@
 - `newsbot ask --json QUESTION`: from exec to exit, the answer included.
 - `newsbot chat`: from exec to its first prompt on a pseudo-terminal (then Ctrl-D).
 
-Without --data-dir, seeds/ is indexed into a temporary data dir first. One untimed run of each
+Without --data-dir, seeds/ is indexed into a temporary data dir first. The environment is passed on,
+so `PYTHONPATH=OLD_CHECKOUT python benchmarks/cold_start.py --data-dir DIR` times an older release
+on the same data (give each its own copy of DIR: each keeps its catalogue there in its own way). One untimed run of each
 warms the OS file cache, so the figures are a process's start, not the disk's. Prints the median,
 min and max wall time of each in seconds, and the median CPU time (user + system) the process used:
 on a busy machine the wall time grows with the load, the CPU time much less.

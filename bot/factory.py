@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Sequence
 from dataclasses import fields
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, get_args, get_origin, get_type_hints
 
 from bot.answering.extractive import ExtractiveAnswerer
@@ -125,9 +126,12 @@ def build_retriever(
     settings: Settings, embedder: Embedder | None = None, config: RetrievalConfig | None = None
 ) -> Retriever:
     embedder = embedder or build_embedder(settings)
-    return Retriever(
-        build_store(settings, embedder), embedder, settings.data_dir / "lexical", config
-    )
+    return Retriever(build_store(settings, embedder), embedder, catalog_dir(settings), config)
+
+
+def catalog_dir(settings: Settings) -> Path:
+    """Where the chunk catalogues of this data dir's collections are kept."""
+    return settings.data_dir / "lexical"
 
 
 def build_service(settings: Settings, retrieval: RetrievalConfig | None = None) -> NewsService:

@@ -1,31 +1,32 @@
-"""The chunk catalogue: every chunk's text and metadata, with a BM25 index over title and text.
+"""The chunk catalogue: every chunk's text, metadata and embedding, with BM25 over title and text.
 
-It is derived from the Chroma collection and cached on local disk under the collection's version
-stamp, so processes that share a Chroma server each rebuild it once after the collection changes.
+It is read from segments on disk (`catalog_files`) through memory maps, so opening it costs next
+to nothing at any size, and processes that open the same files share their pages; a chunk becomes
+a `ChunkRecord` only when it is asked for. `catalog_sync` keeps the files in step with the Chroma
+collection.
 """
 
 from __future__ import annotations
 
-import contextlib
-import json
 import logging
 import math
-import os
-import shutil
-import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from index.store import ChunkStore, sentence_spans_from
+from index.catalog_files import FileRow, Manifest, Segment, read_dead
+from index.errors import CatalogDamaged
 from index.vocabulary import stemmer
 
-_TMP_MARK = ".tmp-"
+# BM25's parameters: bm25s's defaults (its "lucene" variant), which this catalogue used before it
+# scored from its own postings.
+BM25_K1 = 1.5
+BM25_B = 0.75
 
 
 @dataclass(frozen=True)
@@ -73,161 +74,231 @@ def tokenize(texts: Sequence[str]) -> list[list[str]]:
     return tokens
 
 
-class ChunkCatalog:
-    """All chunks in memory, addressable by position, with BM25 scores over them.
+def bm25_text(title: str, text: str, start: int) -> str:
+    """What BM25 indexes of a chunk: its text, after the title unless the chunk starts the file
+    (whose first line is the title)."""
+    return f"{title}\n{text}" if start > 0 else text
 
-    `vectors` holds the chunks' embeddings in the same order (read once from the collection), so
-    that dense search with a date filter is one matrix product rather than a filtered Chroma query,
-    which is ten times slower.
+
+class ChunkCatalog:
+    """Every chunk, addressable by position, with BM25 scores and cosine similarity over them.
+
+    Positions run through the segments in order. A chunk deleted since its segment was written
+    keeps its position, flagged dead: no search returns it, and BM25 counts only the living, so
+    a catalogue brought up to date scores every chunk as one rebuilt from scratch does.
     """
 
     def __init__(
-        self, records: list[ChunkRecord], bm25: Any, vectors: npt.NDArray[np.float32] | None = None
+        self, version: str, segments: Sequence[Segment], dead: npt.NDArray[np.bool_] | None = None
     ) -> None:
-        self.records = records
-        self.position = {r.id: i for i, r in enumerate(records)}
-        self.days = np.array([r.day for r in records], dtype=np.int64)
-        self._bm25 = bm25
-        self.vectors = vectors
+        self.version = version
+        self.segments = list(segments)
+        self._starts = np.concatenate([[0], np.cumsum([s.n for s in self.segments])]).astype(
+            np.int64
+        )
+        self.size = int(self._starts[-1])
+        self.alive: npt.NDArray[np.bool_] = (
+            np.ones(self.size, dtype=bool) if dead is None else ~np.asarray(dead)
+        )
+        self.days = _joined([s.day for s in self.segments])
+        self._doclen = _joined([s.doclen for s in self.segments])
+        self._count = int(self.alive.sum())
+        # BM25's average length is the living chunks', as in an index built from them alone.
+        self._avgdl = float(self._doclen[self.alive].sum()) / self._count if self._count else 1.0
+        self.records = _Records(self)
+        self._recent = lru_cache(maxsize=4096)(self._record)
+
+    @classmethod
+    def open(cls, folder: Path) -> ChunkCatalog | None:
+        """The catalogue in `folder` as its manifest describes it; None when there is none.
+
+        CatalogDamaged when a file it names is missing or incomplete.
+        """
+        for _ in range(5):
+            manifest = Manifest.read(folder)
+            if manifest is None:
+                return None
+            try:
+                segments = [Segment(folder / name) for name in manifest.segments]
+                size = sum(s.n for s in segments)
+                dead = read_dead(folder, manifest.dead, size) if manifest.dead else None
+                return cls(manifest.version, segments, dead)
+            except FileNotFoundError:
+                # An update put a new manifest in place and removed what the old one named
+                # between the two reads: read the new one, unless there is none.
+                if Manifest.read(folder) == manifest:
+                    break
+        raise CatalogDamaged(f"the catalogue in {folder} names files that are not there")
 
     def __len__(self) -> int:
-        return len(self.records)
+        """How many chunks the collection holds (the living ones)."""
+        return self._count
+
+    def locate(self, i: int) -> tuple[Segment, int]:
+        """The segment that holds position `i`, and the chunk's position in it."""
+        n = int(np.searchsorted(self._starts, i, side="right")) - 1
+        return self.segments[n], i - int(self._starts[n])
+
+    def record(self, i: int) -> ChunkRecord:
+        """The chunk at position `i` (one search asks for each candidate several times)."""
+        return self._recent(i)
+
+    def _record(self, i: int) -> ChunkRecord:
+        seg, j = self.locate(i)
+        row = seg.file_row(int(seg.file_no[j]))
+        return ChunkRecord(
+            id=seg.chunk_id(j),
+            file=row.file,
+            title=row.title,
+            date=row.date,
+            day=int(seg.day[j]),
+            start=int(seg.start[j]),
+            end=int(seg.end[j]),
+            text=seg.text(j),
+            sentences=seg.spans(j),
+            url=row.url,
+            snapshot=row.snapshot,
+        )
+
+    @cached_property
+    def position(self) -> dict[str, int]:
+        """Each living chunk's position by its id (built when first asked for)."""
+        return {
+            seg.chunk_id(j): int(start) + j
+            for seg, start in zip(self.segments, self._starts, strict=False)
+            for j in range(seg.n)
+            if self.alive[int(start) + j]
+        }
+
+    def similarity(self, vector: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+        """Every chunk's cosine similarity to `vector` (embeddings are of unit length); -2, below
+        any real one, for a deleted chunk."""
+        parts = [seg.vectors @ vector for seg in self.segments if seg.n]
+        similarity = (
+            np.concatenate(parts).astype(np.float32, copy=False)
+            if parts
+            else np.zeros(0, np.float32)
+        )
+        similarity[~self.alive] = -2.0
+        return similarity
+
+    def _postings(self, term: str) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int32]]:
+        """The positions of the living chunks that hold `term`, and its count in each."""
+        docs, tfs = [], []
+        for seg, start, whole in zip(self.segments, self._starts, self._whole, strict=False):
+            d, tf = seg.postings(term)
+            if len(d):
+                at = d.astype(np.int64) + int(start)
+                if not whole:
+                    living = self.alive[at]
+                    at, tf = at[living], tf[living]
+                docs.append(at)
+                tfs.append(tf)
+        if not docs:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int32)
+        if len(docs) == 1:
+            return docs[0], tfs[0]
+        return np.concatenate(docs), np.concatenate(tfs)
+
+    @cached_property
+    def _whole(self) -> list[bool]:
+        """For each segment, whether none of its chunks is dead."""
+        return [
+            bool(self.alive[int(start) : int(start) + seg.n].all())
+            for seg, start in zip(self.segments, self._starts, strict=False)
+        ]
+
+    @cached_property
+    def _length_norm(self) -> npt.NDArray[np.float64]:
+        """BM25's length normalisation of each chunk, k1 * (1 - b + b * length / average)."""
+        norm: npt.NDArray[np.float64] = BM25_K1 * (
+            1.0 - BM25_B + BM25_B * np.asarray(self._doclen, dtype=np.float64) / self._avgdl
+        )
+        return norm
 
     def bm25_scores(self, query: str) -> npt.NDArray[np.float32]:
-        if not self.records:
-            return np.zeros(0, dtype=np.float32)
-        vocab = self._bm25.vocab_dict
-        tokens = [t for t in tokenize([query])[0] if t in vocab]
-        if not tokens:
-            return np.zeros(len(self.records), dtype=np.float32)
-        scores: npt.NDArray[np.float32] = np.asarray(
-            self._bm25.get_scores(tokens), dtype=np.float32
-        )
+        """Every chunk's BM25 score for `query` (0 for a deleted one).
+
+        Scores are computed from term counts at query time, so nothing index-wide (document
+        frequencies, the average length) is stored that an update would have to rewrite.
+        """
+        scores = np.zeros(self.size, dtype=np.float32)
+        n = self._count
+        if not n:
+            return scores
+        for term in tokenize([query])[0]:
+            docs, tfs = self._postings(term)
+            df = len(docs)
+            if not df:
+                continue
+            tf = tfs.astype(np.float64)
+            idf = math.log(1.0 + (n - df + 0.5) / (df + 0.5))
+            # A chunk is in a term's postings once, so adding by index needs no np.add.at.
+            scores[docs] += (idf * tf / (self._length_norm[docs] + tf)).astype(np.float32)
         return scores
 
     def document_frequency(self, terms: Sequence[str]) -> dict[str, int]:
         """How many chunks hold each term (a token as `tokenize` makes it); 0 for one none has."""
-        if not self.records:
-            return dict.fromkeys(terms, 0)
-        vocab = self._bm25.vocab_dict
-        # BM25's sparse scores are stored a column per term: a column's length is its frequency.
-        indptr = self._bm25.scores["indptr"]
-        return {t: int(indptr[vocab[t] + 1] - indptr[vocab[t]]) if t in vocab else 0 for t in terms}
+        return {t: len(self._postings(t)[0]) for t in terms}
 
     def idf(self, terms: Sequence[str]) -> dict[str, float]:
         """BM25's inverse document frequency of each term: high for a rare one, highest for one no
         chunk has."""
-        n = len(self.records)
+        n = len(self)
         df = self.document_frequency(terms)
         return {t: math.log((n - df[t] + 0.5) / (df[t] + 0.5) + 1.0) for t in terms}
 
-    @classmethod
-    def build(cls, records: list[ChunkRecord]) -> ChunkCatalog:
-        bm25s = _bm25s()
+    def _living_files(self) -> list[FileRow]:
+        """The file-table rows that living chunks use."""
+        rows = []
+        for seg, start in zip(self.segments, self._starts, strict=False):
+            living = self.alive[int(start) : int(start) + seg.n]
+            rows += [seg.file_row(int(r)) for r in np.unique(np.asarray(seg.file_no)[living])]
+        return rows
 
-        bm25 = bm25s.BM25()
-        if records:
-            corpus = tokenize([f"{r.title}\n{r.text}" if r.start > 0 else r.text for r in records])
-            bm25.index(_to_tokenized(corpus), show_progress=False)
-        return cls(records, bm25)
+    def files(self) -> set[str]:
+        """The names of the files the catalogue holds chunks of."""
+        return {row.file for row in self._living_files()}
 
-    @classmethod
-    def load(cls, store: ChunkStore, cache_dir: Path) -> ChunkCatalog:
-        """The catalogue for the collection as it is now, from the disk cache when it is current."""
-        version = str(store.metadata.get("version", "empty"))
-        folder = cache_dir / f"{store.config.collection}-{version}"
-        if (folder / "chunks.json").is_file():
-            try:
-                return cls._read(folder)
-            except (OSError, ValueError, KeyError):
-                shutil.rmtree(folder, ignore_errors=True)
-        records = [_record(cid, text, meta) for cid, text, meta in store.all_chunks()]
-        records.sort(key=lambda r: (r.file, r.start))
-        catalog = cls.build(records)
-        catalog.vectors = _vectors(store, records)
-        catalog._write(folder)
-        prefix = f"{store.config.collection}-"
-        for old in cache_dir.glob(f"{prefix}*"):
-            # Another process's half-written folder (".tmp-") is its own to remove, and
-            # "articles-v2-<version>" belongs to another collection, not to "articles".
-            stamp = old.name[len(prefix) :]
-            if old != folder and stamp.isalnum():
-                shutil.rmtree(old, ignore_errors=True)
-        return catalog
+    def newest_titles(self, limit: int) -> list[str]:
+        """The titles of the newest articles, newest first."""
+        by_file = {row.file: (row.date, row.title) for row in self._living_files()}
+        return [title for _, title in sorted(by_file.values(), reverse=True)[:limit]]
 
-    def _write(self, folder: Path) -> None:
-        # Processes that share a data dir (and threads of one bot) may build the same version at
-        # once: each writes a folder of its own, and the first renamed into place is kept.
-        tmp = folder.with_name(f"{folder.name}{_TMP_MARK}{os.getpid()}-{uuid.uuid4().hex[:8]}")
-        tmp.mkdir(parents=True)
-        try:
-            if self.records:
-                self._bm25.save(str(tmp / "bm25"), show_progress=False)
-            if self.vectors is not None:
-                np.save(tmp / "vectors.npy", self.vectors)
-            rows = [r.__dict__ for r in self.records]
-            (tmp / "chunks.json").write_text(json.dumps(rows), encoding="utf-8")
-            with contextlib.suppress(OSError):  # the folder is already there: another won
-                tmp.rename(folder)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
+    def newest_article(self) -> FileRow | None:
+        """The article with the newest publication date; None when none is dated."""
+        return max((row for row in self._living_files() if row.date), key=_by_date, default=None)
 
-    @classmethod
-    def _read(cls, folder: Path) -> ChunkCatalog:
-        bm25s = _bm25s()
-
-        rows = json.loads((folder / "chunks.json").read_text(encoding="utf-8"))
-        records = [
-            ChunkRecord(**{**row, "sentences": tuple(tuple(s) for s in row["sentences"])})
-            for row in rows
-        ]
-        if not records:
-            return cls(records, bm25s.BM25())
-        bm25 = bm25s.BM25.load(str(folder / "bm25"), mmap=True, show_progress=False)
-        # A cache from before vectors were kept is rebuilt (by the caller) rather than used.
-        vectors = np.load(folder / "vectors.npy")
-        if vectors.shape[0] != len(records):
-            raise ValueError("vectors do not match the chunks")
-        return cls(records, bm25, vectors)
+    def in_files(self, names: Collection[str]) -> npt.NDArray[np.bool_]:
+        """Which chunks belong to one of the files named."""
+        parts = [np.zeros(0, dtype=bool)]
+        for seg in self.segments:
+            table = np.fromiter((f in names for f in seg.file_names), bool, len(seg.file_names))
+            parts.append(table[np.asarray(seg.file_no)] if seg.n else np.zeros(0, dtype=bool))
+        return np.concatenate(parts)
 
 
-def _vectors(store: ChunkStore, records: list[ChunkRecord]) -> npt.NDArray[np.float32] | None:
-    """The chunks' embeddings in catalogue order, or None if the collection doesn't give them all."""
-    if not records:
-        return None
-    position = {r.id: i for i, r in enumerate(records)}
-    vectors: npt.NDArray[np.float32] | None = None
-    found = 0
-    for page in store.pages(["embeddings"]):
-        rows = np.asarray(page["embeddings"], dtype=np.float32)
-        if vectors is None:
-            vectors = np.zeros((len(records), rows.shape[1]), dtype=np.float32)
-        for cid, row in zip(page["ids"], rows, strict=True):
-            if cid in position:
-                vectors[position[cid]] = row
-                found += 1
-    return vectors if found == len(records) else None
+class _Records:
+    """The catalogue's chunks by position, each made a ChunkRecord when it is asked for."""
+
+    def __init__(self, catalog: ChunkCatalog) -> None:
+        self._catalog = catalog
+
+    def __len__(self) -> int:
+        return self._catalog.size
+
+    def __getitem__(self, i: int) -> ChunkRecord:
+        if not 0 <= i < self._catalog.size:
+            raise IndexError(i)
+        return self._catalog.record(i)
 
 
-def _to_tokenized(corpus: list[list[str]]) -> Any:
-    bm25s = _bm25s()
-
-    vocab: dict[str, int] = {}
-    ids = [[vocab.setdefault(t, len(vocab)) for t in doc] for doc in corpus]
-    return bm25s.tokenization.Tokenized(ids=ids, vocab=vocab)
+def _by_date(row: FileRow) -> tuple[str, str]:
+    return row.date, row.title
 
 
-def _record(cid: str, text: str, meta: Any) -> ChunkRecord:
-    return ChunkRecord(
-        id=cid,
-        file=str(meta.get("file", "")),
-        title=str(meta.get("title", "")),
-        date=str(meta.get("date", "")),
-        day=int(meta.get("day", 0) or 0),
-        start=int(meta.get("start", 0)),
-        end=int(meta.get("end", 0)),
-        text=text,
-        sentences=tuple(sentence_spans_from(meta)),
-        url=str(meta.get("url", "")),
-        snapshot=str(meta.get("snapshot", "")),
-    )
+def _joined(parts: list[npt.NDArray[np.int64]]) -> npt.NDArray[np.int64]:
+    """The segments' column as one array: the segment's own (mapped) when there is one."""
+    if len(parts) == 1:
+        return parts[0]
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)

@@ -6,7 +6,8 @@
     │   ├── EmptyIndex          nothing has been indexed yet
     │   ├── CollectionNameError Chroma refuses the collection's name
     │   ├── ServerUnavailable   the Chroma server is down, hung or failing
-    │   └── StoreBusy           another process holds the store in the folder
+    │   ├── StoreBusy           another process holds the store in the folder
+    │   └── CatalogDamaged      the chunk catalogue on disk is incomplete (it is rebuilt)
     ├── EmbeddingError          the embedding model cannot be loaded or called
     ├── ArticleError            an article cannot be read (reported per file, never fatal to a run)
     │   └── FetchError          a page or feed cannot be fetched (timeout, HTTP error, too large...)
@@ -47,6 +48,10 @@ class ServerUnavailable(StoreError):
 
 class StoreBusy(StoreError):
     """The store in a folder is held by another process (or failed as if it were)."""
+
+
+class CatalogDamaged(StoreError):
+    """The chunk catalogue on disk is incomplete or damaged; the reader rebuilds it."""
 
 
 class EmbeddingError(NewsbotError):

@@ -12,17 +12,19 @@ from __future__ import annotations
 
 import math
 import re
+import threading
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
 
 from index.bonuses import add_answer_type, add_number_match, add_recency
 from index.catalog import ChunkCatalog, ChunkRecord
+from index.catalog_sync import current_catalog
 from index.copies import CopyGroups
 from index.embedding import Embedder
 from index.errors import EmptyIndex
@@ -134,39 +136,52 @@ class Retriever:
         self.cache_dir = cache_dir
         self.config = config or RetrievalConfig()
         self._catalog: ChunkCatalog | None = None
-        self._version: object = None
+        self._updating = threading.Lock()
 
     @property
     def catalog(self) -> ChunkCatalog:
-        version = self.store.metadata.get("version")
-        if self._catalog is None or version != self._version:
+        """The catalogue for the collection as it is now.
+
+        One thread brings it up to date after the collection changes; the others meanwhile
+        answer from the one before, so that an update never holds up an answer under way.
+        """
+        have = self._catalog
+        if have is not None and have.version == str(self.store.metadata.get("version", "empty")):
+            return have
+        if have is not None and not self._updating.acquire(blocking=False):
+            return have
+        if have is None:
+            self._updating.acquire()
+        try:
+            if self._catalog is not None and self._catalog is not have:
+                return self._catalog  # another thread updated it while this one waited
             self.store.check_model()
-            self._catalog = ChunkCatalog.load(self.store, self.cache_dir)
-            self._version = version
-        return self._catalog
+            self._catalog = current_catalog(self.store, self.cache_dir, have=have)
+            return self._catalog
+        finally:
+            self._updating.release()
 
     def stats(self) -> CollectionStats:
         """How many articles and chunks the collection holds, how new, and since when."""
         catalog = self.catalog
-        newest = max(((r.date, r.title) for r in catalog.records if r.date), default=None)
+        newest = catalog.newest_article()
         stamp = self.store.metadata.get("indexed_at")
         return CollectionStats(
-            articles=len({r.file for r in catalog.records}),
+            articles=len(catalog.files()),
             chunks=len(catalog),
-            newest=newest[0] if newest else None,
-            newest_title=newest[1] if newest else None,
+            newest=newest.date if newest else None,
+            newest_title=newest.title if newest else None,
             indexed_at=datetime.fromtimestamp(float(stamp)) if stamp else None,
             embed_model=self.embedder.name,
         )
 
     def indexed_files(self) -> set[str]:
         """The names of the files the collection holds chunks of."""
-        return {r.file for r in self.catalog.records}
+        return self.catalog.files()
 
     def newest_titles(self, limit: int = 3) -> list[str]:
         """The titles of the newest articles, newest first."""
-        by_file = {r.file: (r.date, r.title) for r in self.catalog.records}
-        return [title for _, title in sorted(by_file.values(), reverse=True)[:limit]]
+        return self.catalog.newest_titles(limit)
 
     def idf(self, terms: Sequence[str]) -> dict[str, float]:
         """How rare each term (a token as the catalogue makes it) is among the chunks."""
@@ -193,14 +208,9 @@ class Retriever:
         terms = search_terms(question) if cfg.clean_query else question
         lexical = catalog.bm25_scores(terms)
         query_vector = self.embedder.embed([question])[0]
-        similarity: npt.NDArray[np.float32] | None = None
         allowed = _allowed(catalog, as_of, exclude)
-        if catalog.vectors is None:  # the collection didn't give its vectors: ask Chroma
-            hits = self.store.query(query_vector.tolist(), cfg.candidates, _where(as_of, exclude))
-            dense = {catalog.position[c]: s for c, s in hits if c in catalog.position}
-        else:
-            similarity = catalog.vectors @ query_vector
-            dense = _nearest(similarity, allowed, cfg.candidates)
+        similarity = catalog.similarity(query_vector)
+        dense = _nearest(similarity, allowed, cfg.candidates)
         return rank(
             catalog,
             question,
@@ -217,28 +227,19 @@ class Retriever:
 def _allowed(
     catalog: ChunkCatalog, as_of: date | None, exclude: Collection[str]
 ) -> npt.NDArray[np.bool_] | None:
-    """Which chunks a search may return: none published after `as_of`, none of `exclude`'s files.
+    """Which chunks a search may return: none deleted, none published after `as_of`, none of
+    `exclude`'s files.
 
     Undated articles stay: nothing says they are from after the question. None: every chunk.
     """
-    allowed: npt.NDArray[np.bool_] | None = None
+    allowed: npt.NDArray[np.bool_] | None = None if catalog.alive.all() else catalog.alive
     if as_of is not None:
-        allowed = (catalog.days == 0) | (catalog.days <= as_of.toordinal())
+        dated = (catalog.days == 0) | (catalog.days <= as_of.toordinal())
+        allowed = dated if allowed is None else allowed & dated
     if exclude:
-        kept = np.fromiter((r.file not in exclude for r in catalog.records), bool, len(catalog))
+        kept = ~catalog.in_files(exclude)
         allowed = kept if allowed is None else allowed & kept
     return allowed
-
-
-def _where(as_of: date | None, exclude: Collection[str]) -> dict[str, Any] | None:
-    clauses: list[dict[str, Any]] = []
-    if as_of is not None:
-        clauses.append({"day": {"$lte": as_of.toordinal()}})
-    if exclude:
-        clauses.append({"file": {"$nin": sorted(exclude)}})
-    if len(clauses) > 1:
-        return {"$and": clauses}
-    return clauses[0] if clauses else None
 
 
 def _nearest(
@@ -276,8 +277,7 @@ def rank(
     if allowed is not None:
         lexical[~allowed] = 0.0
         dense = {i: s for i, s in dense.items() if allowed[i]}
-    top_lex = np.argsort(-lexical)[: cfg.candidates]
-    lex_order = [int(i) for i in top_lex if lexical[i] > 0]
+    lex_order = _best(lexical, cfg.candidates)
     dense_order = sorted(dense, key=lambda i: -dense[i])
     fused = _fuse(lexical, lex_order, dense, dense_order, cfg, similarity)
     if not fused:
@@ -301,6 +301,15 @@ def rank(
     if similarity is not None:
         dense = {i: float(similarity[i]) for i in fused}
     return _by_file(catalog, fused, lexical, dense, k, cfg)
+
+
+def _best(scores: npt.NDArray[np.float32], n: int) -> list[int]:
+    """The positions of the `n` best scores above 0, best first: sorting only the candidates, as
+    sorting every chunk's score took a third of a search at 500,000 chunks."""
+    found = np.flatnonzero(scores > 0)
+    if len(found) > n:
+        found = found[np.argpartition(-scores[found], n - 1)[:n]]
+    return [int(i) for i in found[np.argsort(-scores[found], kind="stable")]]
 
 
 def _fuse(

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,11 @@ SERVER_TIMEOUT = 60.0
 _SERVER_CONNECT_TIMEOUT = 5.0
 # The first request (a heartbeat) is answered at once by a server that is up at all.
 HEARTBEAT_TIMEOUT = 10.0
+# The collection's metadata keeps a log of which files each recent version changed, so that a
+# reader a few versions behind fetches only those. Every question reads the metadata, so the log
+# is bounded: beyond these, a reader that far behind reads the whole collection again.
+CHANGE_LOG_VERSIONS = 50
+CHANGE_LOG_FILES = 2000
 
 
 @dataclass(frozen=True)
@@ -51,6 +57,8 @@ class _Changes:
 
     repair: bool  # an earlier run died while writing
     wrote: bool = False
+    files: set[str] = field(default_factory=set)  # the ids of the files it wrote or deleted
+    everything: bool = False  # it emptied the collection: no list of files says what changed
 
 
 @dataclass(frozen=True)
@@ -98,22 +106,37 @@ class ChunkStore:
         self._changes: _Changes | None = None  # the `changes()` block under way
         # Version stamps this object wrote: its own process already holds what they stand for.
         self._own_versions: set[object] = set()
-        with chroma_errors("open", config):
-            self._client = _client(config)
-            self._collection = self._client.get_or_create_collection(
-                config.collection,
-                metadata=self._fresh_metadata(),
-                configuration={"hnsw": {"space": "cosine"}},
-                embedding_function=None,
-            )
-            self._version = (self._collection.metadata or {}).get("version")
+        # Chroma's client is opened when first needed: importing it is half of a cold `newsbot
+        # ask`, which needs only the collection's metadata when the catalogue on disk is current.
+        self._client: Any = None
+        self._collection: Any = None
+        self._version: object = None
+        if _embedded_metadata(config) is None:
+            self._open()
 
-    @property
-    def collection(self) -> Any:
+    def _open(self) -> Any:
+        if self._collection is None:
+            with chroma_errors("open", self.config):
+                self._client = _client(self.config)
+                self._collection = self._client.get_or_create_collection(
+                    self.config.collection,
+                    metadata=self._fresh_metadata(),
+                    configuration={"hnsw": {"space": "cosine"}},
+                    embedding_function=None,
+                )
+                self._version = (self._collection.metadata or {}).get("version")
         return self._collection
 
     @property
+    def collection(self) -> Any:
+        return self._open()
+
+    @property
     def metadata(self) -> dict[str, Any]:
+        cheap = _embedded_metadata(self.config) if self._collection is None else None
+        if cheap is not None:
+            return cheap
+        self._open()
         with chroma_errors("read", self.config):
             self._collection = self._client.get_collection(self.config.collection)
             meta = dict(self._collection.metadata or {})
@@ -151,12 +174,16 @@ class ChunkStore:
             )
 
     def count(self) -> int:
+        collection = self._open()
         with chroma_errors("read", self.config):
-            return int(self._collection.count())
+            return int(collection.count())
 
     def reset(self) -> None:
         """Delete every chunk and stamp the empty collection with the current model."""
         self._before_write()
+        if self._changes is not None:
+            self._changes.everything = True
+        self._open()
         with chroma_errors("reset", self.config):
             self._client.delete_collection(self.config.collection)
             self._collection = self._client.create_collection(
@@ -241,8 +268,10 @@ class ChunkStore:
 
     def delete_file(self, file_id: str) -> None:
         self._before_write()
+        if self._changes is not None:
+            self._changes.files.add(file_id)
         with chroma_errors("write to", self.config):
-            self._collection.delete(where={FILE_ID: file_id})
+            self.collection.delete(where={FILE_ID: file_id})
 
     def add_nodes(self, nodes: Sequence[Any]) -> None:
         """Write LlamaIndex nodes (with embeddings) through LlamaIndex's Chroma store.
@@ -253,20 +282,59 @@ class ChunkStore:
         from llama_index.vector_stores.chroma import ChromaVectorStore
 
         self._before_write()
+        if self._changes is not None:
+            self._changes.files.update(str(n.ref_doc_id) for n in nodes)
         with chroma_errors("write to", self.config):
-            ChromaVectorStore(chroma_collection=self._collection).add(list(nodes))
+            ChromaVectorStore(chroma_collection=self.collection).add(list(nodes))
 
     def mark_changed(self) -> None:
-        """Record that the contents changed, so every process's lexical index is rebuilt."""
+        """Stamp a new version, logging which files changed since the last one when this process
+        knows (it wrote them in a `changes()` block that did not find an earlier run's mark)."""
         meta = self.metadata
-        meta.update(version=self._new_version(), indexed_at=time.time(), writing="")
+        run = self._changes
+        files = None if run is None or run.repair or run.everything else run.files
+        old = str(meta.get("version", ""))
+        version = self._new_version()
+        meta.update(
+            version=version,
+            indexed_at=time.time(),
+            writing="",
+            changes=_logged(str(meta.get("changes") or "[]"), old, version, files),
+        )
         self._modify(meta)
+
+    def changed_files(self, since: str, meta: Mapping[str, Any]) -> set[str] | None:
+        """The ids of the files changed between version `since` and the one in `meta` (the
+        collection's metadata), or None when the log cannot say (too old, or not recorded)."""
+        log = json.loads(str(meta.get("changes") or "[]"))
+        steps = {entry[0]: entry for entry in log}
+        files: set[str] = set()
+        version = since
+        target = str(meta.get("version", ""))
+        while version != target:
+            step = steps.get(version)
+            if step is None or step[2] is None:
+                return None
+            files.update(step[2])
+            version = step[1]
+        return files
+
+    def chunks_of(self, file_ids: Collection[str]) -> Iterator[Mapping[str, Any]]:
+        """The chunks of these files, with their texts, metadata and embeddings: Chroma's `get`
+        answers, a few hundred files at a time."""
+        ids = sorted(file_ids)
+        for at in range(0, len(ids), 500):
+            where = {FILE_ID: {"$in": ids[at : at + 500]}}
+            with chroma_errors("read", self.config):
+                yield self.collection.get(
+                    where=where, include=["documents", "metadatas", "embeddings"]
+                )
 
     def _modify(self, meta: dict[str, Any]) -> None:
         # Chroma replaces the whole metadata; hnsw:space is a configuration key it refuses there.
         meta.pop("hnsw:space", None)
         with chroma_errors("write to", self.config):
-            self._collection.modify(metadata=meta)
+            self.collection.modify(metadata=meta)
 
     def query(
         self, vector: Sequence[float], n: int, where: dict[str, Any] | None
@@ -276,7 +344,7 @@ class ChunkStore:
         if n <= 0:
             return []
         with chroma_errors("search", self.config):
-            res = self._collection.query(
+            res = self.collection.query(
                 query_embeddings=[list(vector)], n_results=n, where=where, include=["distances"]
             )
         return [
@@ -294,7 +362,7 @@ class ChunkStore:
         offset = 0
         while True:
             with chroma_errors("read", self.config):
-                page = self._collection.get(include=list(include), limit=size, offset=offset)
+                page = self.collection.get(include=list(include), limit=size, offset=offset)
             if not len(page["ids"]):
                 return
             yield page
@@ -375,3 +443,44 @@ def _lock_for_writing(config: ChromaConfig) -> int:
 def sentence_spans_from(meta: Mapping[str, Any]) -> list[tuple[int, int]]:
     raw = meta.get("sentences") or "[]"
     return [(int(a), int(b)) for a, b in json.loads(str(raw))]
+
+
+def _logged(log_text: str, old: str, new: str, files: set[str] | None) -> str:
+    """The change log with a step from version `old` to `new` appended, oldest steps dropped to
+    keep it within bounds. A step's files are None when they are unknown or too many."""
+    if files is not None and len(files) > CHANGE_LOG_FILES:
+        files = None
+    log: list[list[Any]] = json.loads(log_text)
+    log.append([old, new, sorted(files) if files is not None else None])
+    log = log[-CHANGE_LOG_VERSIONS:]
+    while sum(len(step[2] or ()) for step in log) > CHANGE_LOG_FILES:
+        log.pop(0)
+    return json.dumps(log, separators=(",", ":"))
+
+
+def _embedded_metadata(config: ChromaConfig) -> dict[str, Any] | None:
+    """The metadata of an embedded collection read straight from Chroma's SQLite file, without
+    importing Chroma; None when that cannot be done (a server, no such file or collection, or a
+    layout this code does not know), and the caller asks Chroma itself."""
+    if config.host:
+        return None
+    db = config.path / "chroma.sqlite3"
+    if not db.is_file():
+        return None
+    import sqlite3
+
+    try:
+        with contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)) as con:
+            rows = con.execute(
+                "SELECT m.key, m.str_value, m.int_value, m.float_value, m.bool_value "
+                "FROM collection_metadata m JOIN collections c ON c.id = m.collection_id "
+                "WHERE c.name = ?",
+                (config.collection,),
+            ).fetchall()
+    except sqlite3.Error:
+        return None
+    meta: dict[str, Any] = {}
+    for key, text, whole, real, flag in rows:
+        value = next((v for v in (text, whole, real) if v is not None), None)
+        meta[key] = bool(flag) if value is None and flag is not None else value
+    return meta if "version" in meta else None

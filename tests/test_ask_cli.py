@@ -135,3 +135,21 @@ def test_ask_does_not_load_what_it_does_not_use(renewed: tuple[dict[str, Any], s
     assert "bot.terminal.cli" in imported and "bot.service" in imported
     top_level = {name.split(".")[0] for name in imported}
     assert not top_level & {"telegram", "prompt_toolkit", "llama_index", "openai", "torch"}
+
+
+def test_ask_with_a_current_catalogue_does_not_load_chroma(
+    seeded_data_dir: Path, renewed: tuple[dict[str, Any], set[str]]
+) -> None:
+    """Once the catalogue on disk matches the collection's version (read from Chroma's SQLite file),
+    a cold `ask` answers without importing chromadb, and still checks the model it was built with."""
+    done = run_newsbot(
+        "ask", "--json", RENEWED, data_dir=seeded_data_dir, env={"PYTHONPROFILEIMPORTTIME": "1"}
+    )
+    assert done.returncode == 0
+    imported = {
+        line.rsplit("|", 1)[-1].strip().split(".")[0]
+        for line in done.stderr.splitlines()
+        if line.startswith("import time:")
+    }
+    assert "chromadb" not in imported
+    assert json.loads(done.stdout) == renewed[0]

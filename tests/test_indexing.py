@@ -78,7 +78,7 @@ def test_rebuild_starts_from_empty(settings, embedder, seed_dir: Path) -> None:
 def test_lexical_cache_keeps_other_collections_caches(
     settings, embedder, seed_dir: Path, tmp_path: Path
 ) -> None:
-    from index.catalog import ChunkCatalog
+    from index.catalog_sync import current_catalog
 
     indexer = build_indexer(settings, embedder)
     indexer.run([seed_dir])
@@ -87,10 +87,10 @@ def test_lexical_cache_keeps_other_collections_caches(
     stale, other = cache / f"{name}-0123abcd", cache / f"{name}-v2-0123abcd"
     for folder in (stale, other):
         folder.mkdir(parents=True)
-    ChunkCatalog.load(indexer.store, cache)
-    assert not stale.exists()  # this collection's earlier version
+    current_catalog(indexer.store, cache)
+    assert not stale.exists()  # this collection's cache as an earlier release kept it
     assert other.exists()  # collection "<name>-v2" is another's
-    assert (cache / f"{name}-{indexer.store.metadata['version']}").is_dir()
+    assert (cache / name / "catalog.json").is_file()
 
 
 def test_skips_bad_files_and_duplicates(settings, embedder, seed_dir: Path) -> None:

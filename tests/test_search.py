@@ -183,7 +183,7 @@ def test_a_chunk_found_only_by_keywords_is_scored_by_its_real_similarity(
     catalog = retriever.catalog
     config = retriever.config
     lexical = catalog.bm25_scores(question)
-    similarity = catalog.vectors @ embedder.embed([question])[0]
+    similarity = catalog.similarity(embedder.embed([question])[0])
     # Only the nearest chunk comes from the dense side; every other passage is BM25's alone.
     nearest = int(np.argmax(similarity))
     dense = {nearest: float(similarity[nearest])}

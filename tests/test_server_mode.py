@@ -248,7 +248,7 @@ def test_lexical_cache_built_by_many_at_once_never_fails(
     """Bots sharing a data dir rebuild the cache together after an index run."""
     from bot.factory import build_store
     from bot.settings import Settings
-    from index.catalog import ChunkCatalog
+    from index.catalog_sync import current_catalog
     from index.embedding import MiniLMEmbedder
 
     settings = Settings(data_dir=seeded_data_dir)
@@ -258,7 +258,7 @@ def test_lexical_cache_built_by_many_at_once_never_fails(
 
     def load() -> None:
         try:
-            sizes.append(len(ChunkCatalog.load(store, tmp_path / "cache")))
+            sizes.append(len(current_catalog(store, tmp_path / "cache")))
         except Exception as exc:
             errors.append(repr(exc))
 
@@ -271,8 +271,12 @@ def test_lexical_cache_built_by_many_at_once_never_fails(
             t.join()
     assert errors == []
     assert len(set(sizes)) == 1 and sizes[0] == store.count()
-    assert [p.name for p in (tmp_path / "cache").iterdir()] == [
-        f"{store.config.collection}-{store.metadata['version']}"
+    folder = tmp_path / "cache" / store.config.collection
+    assert [p.name for p in (tmp_path / "cache").iterdir()] == [store.config.collection]
+    assert sorted(p.name.split("-")[0] for p in folder.iterdir()) == [
+        "catalog.json",
+        "seg",
+        "update.lock",
     ]
 
 
@@ -284,3 +288,91 @@ def test_telegram_main_case_against_a_chroma_server(chroma_server, tmp_path: Pat
     assert indexed.returncode == 0, indexed.stderr
     # The bot has a data dir of its own: everything it answers from comes from the server.
     main_case(tmp_path / "bot", env)
+
+
+# A bot process: two threads answer in a loop, as a bot's handlers do. It notes, for each answer,
+# the catalogue version it was asked under and whether it cited the new article, and the name of
+# the catalogue's first segment (a full rebuild would replace it).
+_TWO_THREAD_READER = """
+import json, pathlib, sys, threading
+from bot.factory import build_service
+from bot.settings import Settings
+service = build_service(Settings())
+stop, up, found = (pathlib.Path(p) for p in sys.argv[1:4])
+question = sys.argv[4]
+log, errors = [], []
+def loop():
+    while not stop.exists():
+        try:
+            catalog = service.retriever.catalog
+            answer = service.answer(question)
+            new = not answer.refused and answer.citations[0].file == "harbour.txt"
+            log.append((catalog.version, catalog.segments[0].name, new))
+            up.touch()
+            if new:
+                found.touch()
+        except Exception as exc:
+            errors.append(repr(exc))
+threads = [threading.Thread(target=loop) for _ in range(2)]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+print(json.dumps({"log": log, "errors": errors[:3]}), flush=True)
+"""
+
+
+def test_two_bots_on_one_server_answer_from_new_articles_without_a_rebuild(
+    chroma_server, tmp_path: Path, seed_dir: Path
+) -> None:
+    env = _server_env(chroma_server, "srv-two-bots")
+    assert run_newsbot("index", str(seed_dir), data_dir=tmp_path / "i", env=env).returncode == 0
+    base = {k: v for k, v in os.environ.items() if not k.startswith(_OUR_VARS)}
+    stop = tmp_path / "stop"
+    bots = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                _TWO_THREAD_READER,
+                str(stop),
+                str(tmp_path / f"up{n}"),
+                str(tmp_path / f"found{n}"),
+                HARBOUR_Q,
+            ],
+            env={**base, **env, "NEWSBOT_DATA_DIR": str(tmp_path / f"bot{n}")},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for n in range(2)
+    ]
+    try:
+        deadline = time.monotonic() + 120
+        for n in range(2):
+            while not (tmp_path / f"up{n}").exists():
+                assert time.monotonic() < deadline and all(b.poll() is None for b in bots)
+                time.sleep(0.1)
+        (seed_dir / "harbour.txt").write_text(HARBOUR)
+        run = run_newsbot("index", str(seed_dir), data_dir=tmp_path / "i", env=env)
+        assert run.returncode == 0, run.stderr
+        for n in range(2):
+            while not (tmp_path / f"found{n}").exists():
+                assert time.monotonic() < deadline and all(b.poll() is None for b in bots)
+                time.sleep(0.1)
+    finally:
+        stop.touch()
+    for bot in bots:
+        out, err = bot.communicate(timeout=120)
+        assert bot.returncode == 0, err
+        result = json.loads(out)
+        assert result["errors"] == []
+        log = result["log"]
+        versions = list(dict.fromkeys(v for v, _, _ in log))
+        assert len(versions) == 2  # before the index run, and after it
+        # Brought up to date, not rebuilt: the first segment stayed.
+        assert len({first for _, first, _ in log}) == 1
+        # Every answer asked once the catalogue had the new version found the new article (one
+        # begun just before may have been answered from it too, but from nothing older).
+        assert all(new for v, _, new in log if v == versions[1])
+        assert not log[0][2]
