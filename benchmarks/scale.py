@@ -38,6 +38,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -158,7 +160,7 @@ def change(data: Path, files: int, salt: int = 1, *, catalog: bool = True) -> fl
     store = _store(data)
     first = store.count() // 2 // CHUNKS_PER_FILE
     started = time.perf_counter()
-    with store.changes():
+    with _changes(store):
         for f in range(first, first + files):
             store.delete_file(f"synf{f:06d}")
             ids, docs, metas, embs = synthetic(
@@ -173,6 +175,21 @@ def change(data: Path, files: int, salt: int = 1, *, catalog: bool = True) -> fl
         return time.perf_counter() - started
     update_if_present(store, data / "lexical")
     return time.perf_counter() - started
+
+
+@contextmanager
+def _changes(store: Any) -> Iterator[None]:
+    """The store's write protocol: `changes()`, or an older checkout's begin/end and stamp."""
+    if hasattr(store, "changes"):
+        with store.changes():
+            yield
+        return
+    store.begin_changes()
+    try:
+        yield
+    finally:
+        store.end_changes()
+    store.mark_changed()
 
 
 def serve(data: Path, queries: Path, n_queries: int) -> dict[str, Any]:

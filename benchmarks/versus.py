@@ -7,11 +7,11 @@ tree importing its own `bot` and `index`, on the same data, one after the other:
 
 - index chunks/s: `newsbot index` of the first ARTICLES realtimeqa articles into a new data dir,
   process start to exit, over the chunks the collection then holds;
-- first answer after a change: SIZE synthetic chunks (made by the tree's benchmarks/scale.py) with
-  the catalogue built once, then 10 articles re-indexed, then the wall time of a new
-  `newsbot ask` process, start to answer;
-- RSS and search p50/p95: one process that loads that index and searches the dev questions, each
-  as of its date;
+- first answer after a change: SIZE synthetic chunks (benchmarks/scale.py `grow`, run with the
+  tree's code) served once, then 10 of its articles re-indexed (`change`), then a new process
+  started as a bot is (`serve`): seconds from its start to its first answer;
+- RSS and search p50/p95: that process's, after it searched the dev questions, each as of its
+  date;
 - cold ask: the median wall time of `newsbot ask --json` over RUNS new processes, with ARTICLES
   articles indexed.
 
@@ -21,7 +21,6 @@ Ratios are current / baseline: below 1 is faster (or smaller) for every figure b
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import io
 import json
 import os
@@ -34,10 +33,10 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 EVAL = ROOT.parent / "shared" / "eval" / "realtimeqa"
+SCALE = str(ROOT / "benchmarks" / "scale.py")
 CHANGED_ARTICLES = 10
 
 
@@ -104,7 +103,6 @@ def article_folder(tmp: Path, name: str, paths: list[Path]) -> Path:
 def measure(tree: Tree, tmp: Path, args: argparse.Namespace) -> dict[str, float]:
     articles = sorted((EVAL / "articles").glob("*.txt"))
     first = article_folder(tmp, f"{tree.name}-first", articles[: args.articles])
-    changed = article_folder(tmp, f"{tree.name}-changed", articles[-CHANGED_ARTICLES:])
     question = json.loads((EVAL / "queries.dev.jsonl").read_text().splitlines()[0])["question"]
     figures: dict[str, float] = {}
 
@@ -116,13 +114,16 @@ def measure(tree: Tree, tmp: Path, args: argparse.Namespace) -> dict[str, float]
     cold = [tree.newsbot(small, "ask", "--json", question)[0] for _ in range(args.runs)]
     figures["cold ask s (median)"] = statistics.median(cold)
 
-    large = tmp / f"{tree.name}-large"
-    tree.step(large, "grow", str(args.size), str(EVAL / "articles"))
-    tree.newsbot(large, "ask", "--json", question)  # the catalogue as it was before the change
-    tree.newsbot(large, "index", str(changed))
-    seconds, _ = tree.newsbot(large, "ask", "--json", question)
-    figures["first answer after change s"] = seconds
-    figures.update(tree.step(large, "search", str(EVAL / "queries.dev.jsonl")))
+    large, queries = tmp / f"{tree.name}-large", str(EVAL / "queries.dev.jsonl")
+    tree.run(large, SCALE, "grow", str(large), str(EVAL / "articles"), "--size", str(args.size))
+    tree.run(large, SCALE, "serve", str(large), queries)  # the catalogue before the change
+    tree.run(large, SCALE, "change", str(large), "--files", str(CHANGED_ARTICLES))
+    _, out = tree.run(large, SCALE, "serve", str(large), queries)
+    served = json.loads(out.strip().splitlines()[-1])
+    figures["first answer after change s"] = served["first_answer_s"]
+    figures["RSS MB"] = served["rss_mb"]
+    figures["search p50 ms"] = served["p50_ms"]
+    figures["search p95 ms"] = served["p95_ms"]
     shutil.rmtree(large, ignore_errors=True)
     return figures
 
@@ -159,7 +160,7 @@ def main() -> None:
 
 
 def in_tree(step: str, *args: str) -> dict[str, float]:
-    from bot.factory import build_embedder, build_retriever, build_store
+    from bot.factory import build_embedder, build_store
     from bot.settings import Settings
 
     settings = Settings()
@@ -167,46 +168,7 @@ def in_tree(step: str, *args: str) -> dict[str, float]:
     store = build_store(settings, embedder)
     if step == "count":
         return {"chunks": float(store.collection.count())}
-    if step == "grow":
-        scale = _tree_module("scale", Path.cwd() / "benchmarks" / "scale.py")
-        texts, vectors = scale.seed_chunks(Path(args[1]), embedder, 150)
-        scale.grow(store, texts, vectors, 0, int(args[0]))
-        store.mark_changed()
-        return {}
-    if step == "search":
-        from bot.evaluation import load_queries
-
-        questions = load_queries(Path(args[0]), "question_date")
-        retriever = build_retriever(settings, embedder)
-        for q in questions[:3]:
-            retriever.search(q.question, k=10, as_of=q.as_of)  # loads, then warms
-        times = []
-        for q in questions:
-            start = time.perf_counter()
-            retriever.search(q.question, k=10, as_of=q.as_of)
-            times.append((time.perf_counter() - start) * 1000)
-        return {
-            "RSS MB": _rss_mb(),
-            "search p50 ms": statistics.median(times),
-            "search p95 ms": statistics.quantiles(times, n=20)[18],
-        }
     raise SystemExit(f"no step {step!r}")
-
-
-def _tree_module(name: str, path: Path) -> Any:
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def _rss_mb() -> float:
-    with open("/proc/self/status", encoding="ascii") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 if __name__ == "__main__":
