@@ -92,7 +92,7 @@ def main() -> None:
     parser.add_argument("--queries", dest="n_queries", type=int, default=50)
     parser.add_argument("--seed-articles", type=int, default=150)
     args = parser.parse_args()
-    embedder = MiniLMEmbedder()
+    embedder = MiniLMEmbedder(Settings().model_cache_dir)
     texts, vectors = seed_chunks(args.articles, embedder, args.seed_articles)
     questions = [q for q in load_queries(args.queries, "question_date")][: args.n_queries]
     print(f"{len(texts)} seed chunks; {len(questions)} questions, each with its date")

