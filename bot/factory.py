@@ -55,7 +55,12 @@ def build_store(settings: Settings, embedder: Embedder) -> ChunkStore:
 
 def build_indexer(settings: Settings, embedder: Embedder | None = None) -> Indexer:
     embedder = embedder or build_embedder(settings)
-    chunker = Chunker(embedder.count_tokens, settings.chunk_tokens, settings.chunk_overlap)
+    chunker = Chunker(
+        embedder.count_tokens,
+        settings.chunk_tokens,
+        settings.chunk_overlap,
+        token_spans=embedder.token_spans,
+    )
     return Indexer(build_store(settings, embedder), embedder, chunker)
 
 

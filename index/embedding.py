@@ -32,6 +32,10 @@ class Embedder(Protocol):
         """The model's tokens for `text` (only the length matters), to size chunks."""
         ...
 
+    def token_spans(self, text: str) -> Sequence[tuple[int, int]] | None:
+        """The character span of each of the model's tokens for `text`, where the model can say."""
+        ...
+
 
 class MiniLMEmbedder:
     """all-MiniLM-L6-v2 through onnxruntime: mean pooling and L2 normalisation, as sentence-transformers.
@@ -81,11 +85,15 @@ class MiniLMEmbedder:
         ids: list[Any] = self._counter.encode(text, add_special_tokens=False).ids
         return ids
 
+    def token_spans(self, text: str) -> Sequence[tuple[int, int]] | None:
+        spans: list[tuple[int, int]] = self._counter.encode(text, add_special_tokens=False).offsets
+        return spans
+
     def embed(self, texts: Sequence[str]) -> Vectors:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         # Sorting by length keeps padding, and so wasted work, small within each batch.
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        batches = [order[b : b + self.batch_size] for b in range(0, len(order), self.batch_size)]
+        batches = _even_batches(order, self.batch_size, self._workers)
         inputs = [[texts[i] for i in idx] for idx in batches]
         workers = min(self._workers, len(batches))
         if workers > 1:
@@ -112,6 +120,22 @@ class MiniLMEmbedder:
         return pooled
 
 
+def _even_batches(order: list[int], most: int, workers: int) -> list[list[int]]:
+    """`order` cut into batches of at most `most`, as even as can be and, once there are more
+    than one, a multiple of `workers` in number: 70 texts on 2 cores make 4 batches of 17 or 18,
+    not 32, 32 and a lone 6 that leaves a core idle at the end."""
+    count = -(-len(order) // most)
+    if count > 1:
+        count = -(-count // workers) * workers
+    size, extra = divmod(len(order), max(count, 1))
+    batches, at = [], 0
+    for b in range(count):
+        end = at + size + (b < extra)
+        batches.append(order[at:end])
+        at = end
+    return batches
+
+
 class OpenAIEmbedder:
     """An OpenAI (or OpenAI-compatible) embedding model such as text-embedding-3-small."""
 
@@ -134,6 +158,11 @@ class OpenAIEmbedder:
         except KeyError:
             encoding = tiktoken.get_encoding("cl100k_base")
         return encoding.encode(text, disallowed_special=())
+
+    def token_spans(self, text: str) -> Sequence[tuple[int, int]] | None:
+        # tiktoken's tokens carry the space before a word, so a piece's count can't be read off
+        # the article's tokens: the chunker counts each piece itself.
+        return None
 
     def embed(self, texts: Sequence[str]) -> Vectors:
         import openai
