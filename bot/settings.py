@@ -152,6 +152,11 @@ class Settings(BaseSettings):
     def _blank_secret_is_none(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
 
+    @field_validator("model_cache_dir")
+    @classmethod
+    def _home(cls, value: Path) -> Path:
+        return value.expanduser()
+
     @field_validator("telegram_api_base_url")
     @classmethod
     def _api_root(cls, value: str) -> str:

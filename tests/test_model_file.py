@@ -39,15 +39,12 @@ def _fp32_vectors(source: Path, embedder: MiniLMEmbedder) -> np.ndarray:
     import onnxruntime as ort
 
     session = ort.InferenceSession(str(source), providers=["CPUExecutionProvider"])
-    tokenizer = embedder._tokenizer
-    enc = tokenizer.encode_batch(TEXTS)
-    ids = np.array([e.ids for e in enc], dtype=np.int64)
-    mask = np.array([e.attention_mask for e in enc], dtype=np.int64)
-    hidden = session.run(
-        None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": 0 * ids}
-    )
-    weights = mask[:, :, None].astype(np.float32)
-    pooled = (hidden[0] * weights).sum(axis=1) / weights.sum(axis=1)
+    rows = []
+    for text in TEXTS:
+        ids = np.array([embedder._tokenizer.encode(text).ids], dtype=np.int64)
+        feed = {"input_ids": ids, "attention_mask": 1 + 0 * ids, "token_type_ids": 0 * ids}
+        rows.append(session.run(None, feed)[0][0].mean(axis=0))
+    pooled = np.array(rows)
     return pooled / np.linalg.norm(pooled, axis=1, keepdims=True)
 
 
