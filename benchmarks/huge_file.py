@@ -14,6 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from bot.settings import Settings
 from index.articles import MAX_ARTICLE_BYTES, ArticleFile, read_article
 from index.chunking import Chunker
 from index.embedding import MiniLMEmbedder
@@ -38,7 +39,7 @@ def step(label: str, start: float, extra: str = "") -> None:
 
 
 def main() -> None:
-    embedder = MiniLMEmbedder()
+    embedder = MiniLMEmbedder(Settings().model_cache_dir)
     chunker = Chunker(embedder.count_tokens, 200, 32)
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)

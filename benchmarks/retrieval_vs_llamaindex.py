@@ -129,7 +129,7 @@ def main() -> None:
     parser.add_argument("--newsbot-data", type=Path, default=None, help="reuse this data dir")
     args = parser.parse_args()
     queries = load_queries(args.queries, args.as_of_field)
-    embedder = MiniLMEmbedder()
+    embedder = MiniLMEmbedder(Settings().model_cache_dir)
     with tempfile.TemporaryDirectory() as tmp:
         ours = newsbot_side(args.articles, queries, embedder, args.newsbot_data or Path(tmp))
     # LlamaIndex's retriever has no date filter: its questions are asked without one.

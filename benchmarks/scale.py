@@ -70,11 +70,11 @@ def _proc_kb(path: str, key: str) -> int:
 
 
 def seed_chunks(articles: Path, limit: int) -> tuple[list[str], np.ndarray]:
+    from bot.factory import build_embedder
     from bot.settings import Settings
     from index.chunking import Chunker
-    from index.embedding import MiniLMEmbedder
 
-    embedder = MiniLMEmbedder()
+    embedder = build_embedder(Settings())  # the call every checkout has, older ones included
     chunker = Chunker(embedder.count_tokens, Settings().chunk_tokens, Settings().chunk_overlap)
     texts: list[str] = []
     for path in sorted(articles.glob("*.txt"))[:limit]:
@@ -134,10 +134,11 @@ def synthetic(
 
 
 def _store(data: Path) -> Any:
-    from index.embedding import MiniLMEmbedder
+    from bot.factory import build_embedder
+    from bot.settings import Settings
     from index.store import ChromaConfig, ChunkStore
 
-    embedder = MiniLMEmbedder()
+    embedder = build_embedder(Settings())
     config = ChromaConfig(path=data / "chroma", collection=COLLECTION)
     return ChunkStore(config, embedder.name, embedder.dim)
 

@@ -233,12 +233,13 @@ def evaluate(
     return report
 
 
-def eval_settings(settings: Settings, articles: Path) -> Settings:
-    """Settings for a collection of its own for this folder, chunking and model, beside the user's."""
+def eval_settings(settings: Settings, articles: Path, model: str) -> Settings:
+    """Settings for a collection of its own for this folder, chunking and model (the embedder's
+    name, which tells model files apart), beside the user's."""
     key = "|".join(
         [
             str(articles.resolve()),
-            settings.embed_model,
+            model,
             str(settings.chunk_tokens),
             str(settings.chunk_overlap),
         ]

@@ -30,7 +30,7 @@ def build_embedder(settings: Settings) -> Embedder:
     if settings.uses_local_embeddings:
         from index.embedding import MiniLMEmbedder
 
-        return MiniLMEmbedder()
+        return MiniLMEmbedder(settings.model_cache_dir)
     if not settings.llm_configured:
         raise ConfigError(
             f"NEWSBOT_EMBED_MODEL={settings.embed_model} is an OpenAI model: set OPENAI_API_KEY "
@@ -60,7 +60,12 @@ def build_store(settings: Settings, embedder: Embedder) -> ChunkStore:
 
 def build_indexer(settings: Settings, embedder: Embedder | None = None) -> Indexer:
     embedder = embedder or build_embedder(settings)
-    chunker = Chunker(embedder.count_tokens, settings.chunk_tokens, settings.chunk_overlap)
+    chunker = Chunker(
+        embedder.count_tokens,
+        settings.chunk_tokens,
+        settings.chunk_overlap,
+        token_spans=embedder.token_spans,
+    )
     fetcher = Fetcher(
         FetchConfig(
             timeout=settings.fetch_timeout,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -11,6 +12,11 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from bot.conversation import MAX_TURNS
 
 LOCAL_EMBED_MODEL = "all-MiniLM-L6-v2"
+
+
+def user_cache_dir() -> Path:
+    """newsbot's folder in the user's cache ($XDG_CACHE_HOME, else ~/.cache)."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "newsbot"
 
 
 def _package_version() -> str:
@@ -59,6 +65,11 @@ class Settings(BaseSettings):
         LOCAL_EMBED_MODEL,
         description="all-MiniLM-L6-v2 (local) or an OpenAI embedding model such as "
         "text-embedding-3-small (needs OPENAI_API_KEY or OPENAI_BASE_URL).",
+    )
+    model_cache_dir: Path = Field(
+        default_factory=user_cache_dir,
+        description="Where the local embedding model's int8 file is made on first use and kept "
+        "(shared by every data dir).",
     )
     chunk_tokens: int = Field(200, ge=32, le=2000, description="Chunk size in embedding tokens.")
     chunk_overlap: int = Field(32, ge=0, le=500, description="Overlap between chunks, in tokens.")
@@ -175,6 +186,11 @@ class Settings(BaseSettings):
     @classmethod
     def _blank_secret_is_none(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("model_cache_dir")
+    @classmethod
+    def _home(cls, value: Path) -> Path:
+        return value.expanduser()
 
     @field_validator("telegram_api_base_url")
     @classmethod

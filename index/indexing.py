@@ -7,6 +7,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -14,7 +15,7 @@ from typing import Any
 
 from index.articles import READABLE_SUFFIXES, Article, find_articles
 from index.chunking import Chunk, Chunker
-from index.embedding import Embedder
+from index.embedding import Embedder, Vectors
 from index.snapshots import Snapshots
 from index.sources import Failed, Item, Keep, SourceReader, Unchanged, is_address
 from index.store import ChunkStore, StoredFile
@@ -22,8 +23,10 @@ from index.store import ChunkStore, StoredFile
 Progress = Callable[[int, int], None]
 Stop = Callable[[], bool]
 log = logging.getLogger(__name__)
-# Files are embedded together until this many chunks wait, so small files still fill a batch.
-_FLUSH_CHUNKS = 64
+# Files are embedded together until this many chunks wait, so small files still fill the model's
+# batches, and written together, since each write to Chroma is a transaction: at 64, the writes
+# took a fifth of the run once the model was fast.
+_FLUSH_CHUNKS = 256
 
 
 @dataclass
@@ -237,8 +240,19 @@ class Indexer:
                 summary,
                 stop or (lambda: False),
             )
-            for batch in _batches(plan.writes(progress)):
-                self._write(batch, summary)
+            # Each group is embedded in the background while the next is read and split and the
+            # one before is written: reading, splitting and writing use one core, and the model
+            # would otherwise leave the others idle meanwhile.
+            with ThreadPoolExecutor(1) as background:
+                ready: tuple[list[_Pending], Future[Vectors]] | None = None
+                for batch in _batches(plan.writes(progress)):
+                    texts = [_embedding_text(p.article, c) for p in batch for c in p.chunks]
+                    embedding = background.submit(self.embedder.embed, texts)
+                    if ready:
+                        self._write(*ready, summary)
+                    ready = batch, embedding
+                if ready:
+                    self._write(*ready, summary)
             for fid in plan.removals():
                 self.store.delete_file(fid)
                 self.snapshots.prune(fid)
@@ -251,9 +265,10 @@ class Indexer:
     def close(self) -> None:
         self.reader.fetcher.close()
 
-    def _write(self, batch: list[_Pending], summary: IndexSummary) -> None:
-        texts = [_embedding_text(p.article, c) for p in batch for c in p.chunks]
-        vectors = self.embedder.embed(texts)
+    def _write(
+        self, batch: list[_Pending], embedding: Future[Vectors], summary: IndexSummary
+    ) -> None:
+        vectors = embedding.result()
         # Delete first: a run killed between the two leaves incomplete files, which the next run
         # sees (chunk count below n_chunks) and writes again. A new file has nothing to delete.
         for p in batch:
@@ -320,7 +335,7 @@ def _nodes(p: _Pending, vectors: Any) -> list[Any]:
                 id_=chunk_id(p.fid, chunk.index),
                 text=chunk.text,
                 metadata=meta,
-                embedding=[float(x) for x in vector],
+                embedding=vector.tolist(),
                 relationships={NodeRelationship.SOURCE: RelatedNodeInfo(node_id=p.fid)},
                 excluded_embed_metadata_keys=list(meta),
                 excluded_llm_metadata_keys=list(meta),

@@ -27,23 +27,36 @@ _OUR_VARS = ("NEWSBOT_", "OPENAI_", "CHROMA_", "TELEGRAM_")
 _PROXY_VARS = ("http_proxy", "https_proxy", "all_proxy")
 
 
+@pytest.fixture(scope="session")
+def cache_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The user cache of every test and of the commands they start: the int8 model file is made
+    once per run, not once per test, and never in the developer's own cache."""
+    return tmp_path_factory.mktemp("cache-home")
+
+
 @pytest.fixture(autouse=True)
-def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
-    """No setting of the developer's leaks in, and no test touches the repo's .newsbot/ or .env."""
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, cache_home: Path) -> Iterator[Path]:
+    """No setting of the developer's leaks in, and no test touches the repo's .newsbot/ or .env,
+    nor the user's cache."""
     for name in list(os.environ):
         # A proxy setting would send the fetches of the loopback web server through a proxy.
         if name.startswith(_OUR_VARS) or name.lower() in _PROXY_VARS:
             monkeypatch.delenv(name)
     monkeypatch.setenv("NEWSBOT_DATA_DIR", str(tmp_path / "data"))
+    # Not a NEWSBOT_ variable, so it reaches the commands that tests run with those stripped.
+    monkeypatch.setenv("XDG_CACHE_HOME", str(cache_home))
     monkeypatch.chdir(tmp_path)
     yield tmp_path
 
 
 @pytest.fixture(scope="session")
-def embedder() -> MiniLMEmbedder:
+def embedder(cache_home: Path) -> MiniLMEmbedder:
+    from bot.settings import user_cache_dir
     from index.embedding import MiniLMEmbedder
 
-    return MiniLMEmbedder()
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("XDG_CACHE_HOME", str(cache_home))
+        return MiniLMEmbedder(user_cache_dir())
 
 
 @pytest.fixture

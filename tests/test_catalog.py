@@ -126,11 +126,11 @@ def test_a_rebuilt_collection_is_read_again_whole(
 _UPDATE = """
 import sys
 from pathlib import Path
-from bot.factory import build_store
+from bot.factory import build_embedder, build_store
 from bot.settings import Settings
 from index.catalog_sync import current_catalog
-from index.embedding import MiniLMEmbedder
-current_catalog(build_store(Settings(), MiniLMEmbedder()), Path(sys.argv[1]))
+settings = Settings()
+current_catalog(build_store(settings, build_embedder(settings)), Path(sys.argv[1]))
 """
 
 

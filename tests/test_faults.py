@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from index.indexing import _FLUSH_CHUNKS
 from tests.conftest import _OUR_VARS, SEEDS, run_newsbot
 from tests.support.chroma_server import ChromaServer
 
@@ -164,7 +165,8 @@ def test_server_stopped_during_indexing_then_completed(
     own_server: ChromaServer, tmp_path: Path
 ) -> None:
     folder = tmp_path / "articles"
-    _write_articles(folder, range(100))
+    # One-chunk articles enough for three writes, so that the server stops between two of them.
+    _write_articles(folder, range(3 * _FLUSH_CHUNKS))
     clean_env = {**own_server.env, "NEWSBOT_COLLECTION": "faults-clean"}
     assert run_newsbot("index", str(folder), data_dir=tmp_path / "c", env=clean_env).returncode == 0
 
@@ -200,7 +202,7 @@ def test_server_stopped_during_indexing_then_completed(
     assert again.returncode == 0, again.stderr
     repaired = _http_collection(own_server, "faults-index")
     clean = _http_collection(own_server, "faults-clean")
-    assert repaired.count() == clean.count() == 100
+    assert repaired.count() == clean.count() == 3 * _FLUSH_CHUNKS
     assert _snapshot(repaired) == _snapshot(clean)
     assert _every_vector_finds_itself(repaired)
 

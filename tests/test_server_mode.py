@@ -252,7 +252,7 @@ def test_lexical_cache_built_by_many_at_once_never_fails(
     from index.embedding import MiniLMEmbedder
 
     settings = Settings(data_dir=seeded_data_dir)
-    store = build_store(settings, MiniLMEmbedder())
+    store = build_store(settings, MiniLMEmbedder(settings.model_cache_dir))
     errors: list[str] = []
     sizes: list[int] = []
 

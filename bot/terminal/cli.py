@@ -322,8 +322,9 @@ def eval_command(
 
         config = retrieval_config(retrieval)
         questions = load_queries(queries, as_of_field)
-        settings = eval_settings(load_settings(), articles)
+        settings = load_settings()
         embedder = build_embedder(settings)
+        settings = eval_settings(settings, articles, embedder.name)
         with progress_bar("Indexing") as progress:
             summary = build_indexer(settings, embedder).run([articles], progress=progress)
         if not as_json:
