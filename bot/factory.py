@@ -84,6 +84,7 @@ def build_indexer(settings: Settings, embedder: Embedder | None = None) -> Index
         chunker,
         reader=SourceReader(fetcher, state),
         snapshots=Snapshots(settings.data_dir / "snapshots" / collection),
+        catalog_dir=catalog_dir(settings),
     )
 
 

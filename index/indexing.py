@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from index.articles import READABLE_SUFFIXES, Article, find_articles
+from index.catalog_sync import update_if_present
 from index.chunking import Chunk, Chunker
 from index.embedding import Embedder, Vectors
 from index.snapshots import Snapshots
@@ -200,12 +201,14 @@ class Indexer:
         *,
         reader: SourceReader,
         snapshots: Snapshots,
+        catalog_dir: Path | None = None,
     ) -> None:
         self.store = store
         self.embedder = embedder
         self.chunker = chunker
         self.reader = reader
         self.snapshots = snapshots
+        self.catalog_dir = catalog_dir
 
     def run(
         self,
@@ -259,6 +262,10 @@ class Indexer:
                 summary.removed += 1
         # Only now that the writes are in: a run that failed halfway reads its sources again.
         state.save()
+        if self.catalog_dir is not None:
+            # A process started next in this data dir then finds the catalogue current; this one
+            # has Chroma open already, which is the slow part of an update.
+            update_if_present(self.store, self.catalog_dir)
         summary.chunks_total = self.store.count()
         return summary
 

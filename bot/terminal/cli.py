@@ -108,9 +108,8 @@ def index_command(sources: tuple[str, ...], rebuild: bool, watch: bool, every: s
     unchanged articles are skipped.
     """
     with user_errors():
-        from bot.factory import build_indexer, catalog_dir
+        from bot.factory import build_indexer
         from bot.terminal.watch import parse_duration, run_watch
-        from index.catalog_sync import update_if_present
         from index.sources import is_address
 
         if every is not None and not watch:
@@ -126,12 +125,6 @@ def index_command(sources: tuple[str, ...], rebuild: bool, watch: bool, every: s
         settings = load_settings()
         interval = parse_duration(every) if every is not None else settings.watch_every
         indexer = build_indexer(settings)
-
-        def refresh_catalog() -> None:
-            # A process started next in this data dir then finds the catalogue current; this
-            # one has Chroma open already, which is the slow part of an update.
-            update_if_present(indexer.store, catalog_dir(settings))
-
         try:
             if watch:
                 run_watch(
@@ -141,14 +134,12 @@ def index_command(sources: tuple[str, ...], rebuild: bool, watch: bool, every: s
                     every=interval,
                     rebuild=rebuild,
                     report=lambda line: click.echo(line),
-                    after_cycle=refresh_catalog,
                 )
                 return
             with progress_bar("Indexing") as progress:
                 summary = indexer.run(
                     folders, addresses=addresses, rebuild=rebuild, progress=progress
                 )
-                refresh_catalog()
         finally:
             indexer.close()
         click.echo(summary.line())

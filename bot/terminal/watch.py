@@ -62,10 +62,8 @@ def run_watch(
     every: float,
     rebuild: bool,
     report: Callable[[str], None],
-    after_cycle: Callable[[], None] = lambda: None,
 ) -> None:
-    """Run cycles every `every` seconds (start to start) until Ctrl-C or SIGTERM; `after_cycle`
-    runs after each cycle that completed."""
+    """Run cycles every `every` seconds (start to start) until Ctrl-C or SIGTERM."""
     with stop_signals(report) as stop:
         number = 0
         while not stop.is_set():
@@ -75,7 +73,6 @@ def run_watch(
                 summary = indexer.run(
                     folders, addresses=addresses, rebuild=rebuild and number == 1, stop=stop.is_set
                 )
-                after_cycle()
                 report(cycle_line(number, summary, time.monotonic() - started))
             except (ServerUnavailable, StoreBusy) as exc:
                 # It may pass: the server restarts, the other writer finishes.
