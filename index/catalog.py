@@ -21,6 +21,7 @@ import numpy.typing as npt
 
 from index.catalog_files import FileRow, Manifest, Segment, read_dead
 from index.errors import CatalogDamaged
+from index.similarity import Similarity
 from index.vocabulary import stemmer
 
 # BM25's parameters: bm25s's defaults (its "lucene" variant), which this catalogue used before it
@@ -170,17 +171,19 @@ class ChunkCatalog:
             if self.alive[int(start) + j]
         }
 
-    def similarity(self, vector: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
-        """Every chunk's cosine similarity to `vector` (embeddings are of unit length); -2, below
-        any real one, for a deleted chunk."""
-        parts = [seg.vectors @ vector for seg in self.segments if seg.n]
-        similarity = (
-            np.concatenate(parts).astype(np.float32, copy=False)
-            if parts
-            else np.zeros(0, np.float32)
-        )
-        similarity[~self.alive] = -2.0
-        return similarity
+    def similarity(self, vector: npt.NDArray[np.float32]) -> Similarity:
+        """Every chunk's cosine similarity to `vector`: estimated at once, exact when asked."""
+        return Similarity(self, vector)
+
+    def vectors_at(self, positions: npt.NDArray[np.int64]) -> npt.NDArray[np.float32]:
+        """The float32 embeddings of the chunks at `positions`, in that order."""
+        positions = np.asarray(positions, dtype=np.int64)
+        out = np.empty((len(positions), self.segments[0].dim if self.segments else 0), np.float32)
+        owner = np.searchsorted(self._starts, positions, side="right") - 1
+        for n in np.unique(owner):
+            mine = owner == n
+            out[mine] = self.segments[n].vector_rows(positions[mine] - self._starts[n])
+        return out
 
     def _postings(self, term: str) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int32]]:
         """The positions of the living chunks that hold `term`, and its count in each."""

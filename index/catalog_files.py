@@ -25,6 +25,7 @@ import os
 import shutil
 import signal
 import uuid
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -36,8 +37,9 @@ import numpy as np
 import numpy.typing as npt
 
 from index.errors import CatalogDamaged
+from index.similarity import quantize
 
-FORMAT = 3
+FORMAT = 4
 MANIFEST = "catalog.json"
 TMP_MARK = ".tmp-"
 _SEGMENT_INFO = "segment.json"
@@ -165,6 +167,8 @@ class SegmentWriter:
         self._texts = (self.folder / "texts.bin").open("wb")
         self._ids = (self.folder / "ids.bin").open("wb")
         self._vectors = (self.folder / "vectors.f32").open("wb")
+        self._codes = (self.folder / "vectors.u8").open("wb")
+        self._quant: list[npt.NDArray[np.float32]] = []
         self._text_at = [0]
         self._id_at = [0]
         self._sent_at = [0]
@@ -188,6 +192,9 @@ class SegmentWriter:
         if vectors.shape != (len(rows), self.dim):
             raise ValueError(f"vectors of shape {vectors.shape} for {len(rows)} chunks")
         self._vectors.write(np.ascontiguousarray(vectors, dtype=np.float32).tobytes())
+        codes, quant = quantize(vectors)
+        self._codes.write(codes.tobytes())
+        self._quant.append(quant)
         for row in rows:
             text = row.text.encode("utf-8")
             self._texts.write(text)
@@ -219,9 +226,11 @@ class SegmentWriter:
 
     def finish(self) -> str:
         """Complete the segment and put it in place; its name, for the manifest."""
-        for out in (self._texts, self._ids, self._vectors):
+        for out in (self._texts, self._ids, self._vectors, self._codes):
             out.close()
         folder = self.folder
+        quant = np.concatenate(self._quant) if self._quant else np.zeros((0, 3), np.float32)
+        np.save(folder / "quant.npy", quant)
         np.save(folder / "text_at.npy", np.asarray(self._text_at, dtype=np.int64))
         np.save(folder / "id_at.npy", np.asarray(self._id_at, dtype=np.int64))
         np.save(folder / "sent_at.npy", np.asarray(self._sent_at, dtype=np.int64))
@@ -255,7 +264,7 @@ class SegmentWriter:
         return self.name
 
     def abandon(self) -> None:
-        for out in (self._texts, self._ids, self._vectors):
+        for out in (self._texts, self._ids, self._vectors, self._codes):
             out.close()
         shutil.rmtree(self.folder, ignore_errors=True)
 
@@ -280,8 +289,22 @@ class Segment:
                 if n
                 else np.zeros((0, dim), dtype=np.float32)
             )
-            self._texts = _Strings(_bytes(folder / "texts.bin"), _array(folder, "text_at", n + 1))
-            self._ids = _Strings(_bytes(folder / "ids.bin"), _array(folder, "id_at", n + 1))
+            self._vector_file = _FileBytes(folder / "vectors.f32")
+            # The vectors' int8 codes, and each one's (scale, residual, norm): `similarity`.
+            self.codes: npt.NDArray[np.uint8] = (
+                _plain(np.memmap(folder / "vectors.u8", dtype=np.uint8, mode="r", shape=(n, dim)))
+                if n
+                else np.zeros((0, dim), dtype=np.uint8)
+            )
+            self.quant: npt.NDArray[np.float32] = _plain(
+                np.load(folder / "quant.npy", mmap_mode="r")
+            )
+            if self.quant.shape != (n, 3):
+                raise CatalogDamaged(f"{folder / 'quant.npy'} does not match its {n} chunks")
+            self._texts = _Strings(
+                _FileBytes(folder / "texts.bin"), _array(folder, "text_at", n + 1)
+            )
+            self._ids = _Strings(_FileBytes(folder / "ids.bin"), _array(folder, "id_at", n + 1))
             self.sent_at = _array(folder, "sent_at", n + 1)
             self.sentences = _plain(np.load(folder / "sentences.npy", mmap_mode="r"))
             self.day = _array(folder, "day", n)
@@ -332,6 +355,12 @@ class Segment:
     def chunk_id(self, i: int) -> str:
         return self._ids[i]
 
+    def vector_rows(self, rows: npt.NDArray[np.int64]) -> npt.NDArray[np.float32]:
+        """The float32 vectors of the chunks at `rows` (positions in this segment), in that order."""
+        size = self.dim * 4
+        blob = b"".join(self._vector_file[int(j) * size : (int(j) + 1) * size] for j in rows)
+        return np.frombuffer(blob, dtype=np.float32).reshape(len(rows), self.dim)
+
     def spans(self, i: int) -> tuple[tuple[int, int], ...]:
         rows = self.sentences[int(self.sent_at[i]) : int(self.sent_at[i + 1])]
         return tuple((int(a), int(b)) for a, b in rows)
@@ -340,7 +369,7 @@ class Segment:
 class _Strings:
     """Strings stored one after another in a mapped file, found by their offsets."""
 
-    def __init__(self, blob: bytes | mmap.mmap, at: npt.NDArray[np.int64]) -> None:
+    def __init__(self, blob: bytes | mmap.mmap | _FileBytes, at: npt.NDArray[np.int64]) -> None:
         self._blob = blob
         self._at = at
 
@@ -380,6 +409,25 @@ def _bytes(path: Path) -> bytes | mmap.mmap:
         if os.fstat(f.fileno()).st_size == 0:
             return b""
         return mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+
+
+class _FileBytes:
+    """A file's bytes, read where asked with pread: for the files a search reads a row here and
+    a row there of (texts, ids, float32 vectors).
+
+    Mapped, each row read mapped the pages around it too (whole large folios on recent kernels):
+    at 500,000 chunks a process's memory grew by the whole 768 MB of vectors over 50 searches,
+    for a few hundred rows each. Read this way, the pages stay in the kernel's page cache, which
+    every process shares, and out of each process's resident memory.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self._fd = os.open(path, os.O_RDONLY)
+        weakref.finalize(self, os.close, self._fd)
+
+    def __getitem__(self, at: slice) -> bytes:
+        start, stop = int(at.start), int(at.stop)
+        return os.pread(self._fd, stop - start, start)
 
 
 def _array(folder: Path, name: str, length: int) -> npt.NDArray[np.int64]:

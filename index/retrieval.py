@@ -28,6 +28,7 @@ from index.catalog_sync import current_catalog
 from index.copies import CopyGroups
 from index.embedding import Embedder
 from index.errors import EmptyIndex
+from index.similarity import Similarity
 from index.store import ChunkStore
 
 # Words of the question's form and of "when" rather than "what": they match any article.
@@ -210,7 +211,7 @@ class Retriever:
         query_vector = self.embedder.embed([question])[0]
         allowed = _allowed(catalog, as_of, exclude)
         similarity = catalog.similarity(query_vector)
-        dense = _nearest(similarity, allowed, cfg.candidates)
+        dense = similarity.nearest(allowed, cfg.candidates)
         return rank(
             catalog,
             question,
@@ -242,16 +243,6 @@ def _allowed(
     return allowed
 
 
-def _nearest(
-    similarity: npt.NDArray[np.float32], allowed: npt.NDArray[np.bool_] | None, n: int
-) -> dict[int, float]:
-    """Cosine similarity of the `n` nearest allowed chunks, by catalogue position."""
-    if allowed is not None:
-        similarity = np.where(allowed, similarity, -2.0)
-    top = np.argpartition(-similarity, n)[:n] if len(similarity) > n else np.arange(len(similarity))
-    return {int(i): float(similarity[i]) for i in top if similarity[i] > -2.0}
-
-
 def rank(
     catalog: ChunkCatalog,
     question: str,
@@ -261,7 +252,7 @@ def rank(
     as_of: date | None,
     k: int,
     config: RetrievalConfig,
-    similarity: npt.NDArray[np.float32] | None = None,
+    similarity: Similarity | None = None,
     allowed: npt.NDArray[np.bool_] | None = None,
 ) -> list[Passage]:
     """Fuse the two retrievers' scores and order the passages by article, best first.
@@ -299,7 +290,7 @@ def rank(
     if cfg.answer_type_weight:
         add_answer_type(fused, catalog, question, cfg.answer_type_weight, cfg.answer_type_depth)
     if similarity is not None:
-        dense = {i: float(similarity[i]) for i in fused}
+        dense = similarity.exact(fused)
     return _by_file(catalog, fused, lexical, dense, k, cfg)
 
 
@@ -318,7 +309,7 @@ def _fuse(
     dense: dict[int, float],
     dense_order: list[int],
     cfg: RetrievalConfig,
-    similarity: npt.NDArray[np.float32] | None = None,
+    similarity: Similarity | None = None,
 ) -> dict[int, float]:
     fused: dict[int, float] = {}
     if cfg.fusion == "rrf":
@@ -341,9 +332,9 @@ def _fuse(
     for i in dense_order if cfg.dense_weight else ():
         fused[i] = fused.get(i, 0.0) + cfg.dense_weight * (dense[i] - lo) / span
     if similarity is not None and dense_order and cfg.dense_weight and cfg.lexical_weight:
-        for i in lex_order:
-            if i not in dense:
-                fused[i] += cfg.dense_weight * (float(similarity[i]) - lo) / span
+        found_by_lexical = similarity.exact(i for i in lex_order if i not in dense)
+        for i, cosine in found_by_lexical.items():
+            fused[i] += cfg.dense_weight * (cosine - lo) / span
     return fused
 
 

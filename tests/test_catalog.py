@@ -19,6 +19,7 @@ from index.catalog_files import CRASH_AT
 from index.catalog_sync import catalog_folder, current_catalog
 from index.embedding import MiniLMEmbedder
 from index.indexing import Indexer
+from index.retrieval import RetrievalConfig, rank
 from tests.conftest import _OUR_VARS, SEED_A
 
 QUERIES = [
@@ -78,7 +79,9 @@ def assert_same(a: ChunkCatalog, b: ChunkCatalog, embedder: MiniLMEmbedder) -> N
         assert a.bm25_scores(query)[pa].tolist() == b.bm25_scores(query)[pb].tolist()
         # The same vectors; a matrix product of another shape may round the last bit otherwise.
         vector = embedder.embed([query])[0]
-        assert a.similarity(vector)[pa] == pytest.approx(b.similarity(vector)[pb], abs=1e-6)
+        assert a.similarity(vector).estimate[pa] == pytest.approx(
+            b.similarity(vector).estimate[pb], abs=1e-6
+        )
     terms = ["harbour", "lighthous", "toll", "council", "absent"]
     assert a.idf(terms) == b.idf(terms)
     assert a.files() == b.files() and a.newest_titles(5) == b.newest_titles(5)
@@ -111,6 +114,68 @@ def test_an_update_equals_a_rebuild(
         assert len(rebuilt) == store.count()
         assert_same(updated, rebuilt, embedder)
     assert "harbour.txt" in updated.files() and SEED_A not in updated.files()
+
+
+def test_the_int8_scan_finds_exactly_the_nearest_a_float32_scan_finds(
+    indexer: Indexer,
+    embedder: MiniLMEmbedder,
+    seed_dir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from index import similarity
+
+    _write_articles(seed_dir, 1)  # a second segment, and chunks flagged dead in the first
+    first = current_catalog(indexer.store, tmp_path / "c")
+    indexer.run([seed_dir])
+    catalog = current_catalog(indexer.store, tmp_path / "c", have=first)
+    assert len(catalog.segments) == 2 and not catalog.alive.all()
+    vectors = catalog.vectors_at(np.arange(catalog.size))
+    monkeypatch.setattr(similarity, "INT8_SCAN_FROM", 1)
+    rng = np.random.default_rng(7)
+    allowed = rng.random(catalog.size) < 0.7
+    for query in QUERIES:
+        vector = embedder.embed([query])[0]
+        truth = vectors @ vector
+        found = catalog.similarity(vector)
+        living = catalog.alive
+        # Every estimate is within its bound of the truth, and the bounds are not vacuous.
+        assert (found.margin[living] > 0).all() and (found.margin[living] < 0.1).all()
+        assert (np.abs(found.estimate - truth)[living] <= found.margin[living]).all()
+        for mask in (None, allowed):
+            keep = living if mask is None else living & mask
+            for n in (1, 5):
+                nearest = found.nearest(mask, n)
+                expected = np.flatnonzero(keep)[np.argsort(-truth[keep], kind="stable")][:n]
+                assert list(nearest) == expected.tolist()
+                assert list(nearest.values()) == pytest.approx(truth[expected].tolist(), abs=1e-6)
+        # A search through the int8 codes returns what one through the float32 vectors does.
+        monkeypatch.setattr(similarity, "INT8_SCAN_FROM", 10**9)
+        lexical = catalog.bm25_scores(query)
+        plain = rank(
+            catalog,
+            query,
+            lexical,
+            found.nearest(None, 5),
+            as_of=None,
+            k=5,
+            config=RetrievalConfig(),
+            similarity=catalog.similarity(vector),
+        )
+        monkeypatch.setattr(similarity, "INT8_SCAN_FROM", 1)
+        coded = catalog.similarity(vector)
+        via_codes = rank(
+            catalog,
+            query,
+            lexical,
+            coded.nearest(None, 5),
+            as_of=None,
+            k=5,
+            config=RetrievalConfig(),
+            similarity=coded,
+        )
+        assert [p.chunk.id for p in via_codes] == [p.chunk.id for p in plain]
+        assert [p.dense for p in via_codes] == pytest.approx([p.dense for p in plain], abs=1e-6)
 
 
 def test_a_rebuilt_collection_is_read_again_whole(

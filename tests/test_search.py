@@ -183,17 +183,20 @@ def test_a_chunk_found_only_by_keywords_is_scored_by_its_real_similarity(
     catalog = retriever.catalog
     config = retriever.config
     lexical = catalog.bm25_scores(question)
-    similarity = catalog.similarity(embedder.embed([question])[0])
+    vector = embedder.embed([question])[0]
+    similarity = catalog.similarity(vector)
     # Only the nearest chunk comes from the dense side; every other passage is BM25's alone.
-    nearest = int(np.argmax(similarity))
-    dense = {nearest: float(similarity[nearest])}
+    dense = similarity.nearest(None, 1)
+    (nearest,) = dense
     passages = rank(
         catalog, question, lexical, dense, as_of=None, k=10, config=config, similarity=similarity
     )
     positions = [catalog.position[p.chunk.id] for p in passages]
     assert len(set(positions) - {nearest}) >= 2
     for p, i in zip(passages, positions, strict=True):
-        assert p.dense == pytest.approx(float(similarity[i]), abs=1e-4)
+        assert p.dense == pytest.approx(
+            float(catalog.vectors_at(np.array([i]))[0] @ vector), abs=1e-4
+        )
     # Dense only: BM25's candidates stay out, similarity or not.
     dense_only = replace(config, lexical_weight=0.0)
     alone = rank(

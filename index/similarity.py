@@ -1,0 +1,152 @@
+"""A question's cosine similarity to every chunk of the catalogue, from int8 copies of the vectors.
+
+Reading every float32 vector was most of a search at 500,000 chunks (768 MB a question, in the
+process's memory for good). Each segment also keeps its vectors as int8 codes, a quarter of the
+size, which onnxruntime multiplies with the question's codes in integer arithmetic (VNNI where
+the CPU has it). Each estimate comes with a bound on its error, from the two quantisation
+residuals; every chunk whose bound could reach the n-th best is read again in float32, so the n
+nearest are exactly those a float32 scan finds, and so is every similarity a search reports.
+
+Small segments (an update's few files) are scanned in float32: that costs less than the integer
+scan's set-up, and their estimates are exact.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import numpy.typing as npt
+
+if TYPE_CHECKING:
+    from index.catalog import ChunkCatalog
+
+# Segments with at least this many chunks are scanned through their int8 codes.
+INT8_SCAN_FROM = 50_000
+# Codes of the chunks' vectors run over ±127; the question's over ±63, so that a pair of products
+# never leaves int16 (127 * 2 * 2 * 63 < 32,768), which the integer kernels of CPUs without VNNI
+# add in (they saturate silently).
+_CHUNK_LEVELS = 127
+_QUESTION_LEVELS = 63
+# A deleted or excluded chunk's similarity, below any real one.
+NONE = -2.0
+
+
+def quantize(
+    vectors: npt.NDArray[np.float32],
+) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.float32]]:
+    """Each vector's int8 codes (stored + 128, as onnxruntime's kernels take them) and its
+    (scale, residual, norm): vector = scale * codes + a remainder of length `residual`."""
+    vectors = np.asarray(vectors, dtype=np.float32)
+    codes, scale, residual = _codes(vectors, _CHUNK_LEVELS)
+    norm = np.linalg.norm(vectors, axis=1)
+    stored = (codes.astype(np.int16) + 128).astype(np.uint8)
+    return stored, np.stack([scale, residual, norm], axis=1).astype(np.float32)
+
+
+def _codes(
+    vectors: npt.NDArray[np.float32], levels: int
+) -> tuple[npt.NDArray[np.int8], npt.NDArray[np.float32], npt.NDArray[np.float32]]:
+    top = np.abs(vectors).max(axis=1)
+    scale = np.where(top > 0, top / levels, 1.0).astype(np.float32)
+    codes = np.rint(vectors / scale[:, None]).astype(np.int8)
+    residual = np.linalg.norm(vectors - scale[:, None] * codes, axis=1).astype(np.float32)
+    return codes, scale, residual
+
+
+class Similarity:
+    """One vector's cosine similarity to the catalogue's chunks (embeddings are of unit length).
+
+    `estimate` holds every chunk's, each within `margin` of the truth (0 where it was computed in
+    float32), and NONE for a deleted chunk; `exact` and `nearest` read float32 vectors.
+    """
+
+    def __init__(self, catalog: ChunkCatalog, vector: npt.NDArray[np.float32]) -> None:
+        self._catalog = catalog
+        self._vector = np.asarray(vector, dtype=np.float32)
+        estimates, margins = [np.zeros(0, np.float32)], [np.zeros(0, np.float32)]
+        for seg in catalog.segments:
+            if not seg.n:
+                continue
+            if seg.n >= INT8_SCAN_FROM:
+                estimate, margin = _int8_scan(seg.codes, seg.quant, self._vector)
+            else:
+                estimate = np.asarray(seg.vectors @ self._vector, dtype=np.float32)
+                margin = np.zeros(seg.n, np.float32)
+            estimates.append(estimate)
+            margins.append(margin)
+        self.estimate = np.concatenate(estimates)
+        self.margin = np.concatenate(margins)
+        self.estimate[~catalog.alive] = NONE
+        self.margin[~catalog.alive] = 0.0
+        # Exact similarities found so far (NaN: not yet), where the estimate is exact to start.
+        self._exact = np.where(self.margin > 0, np.float32(np.nan), self.estimate)
+
+    def exact(self, positions: Iterable[int]) -> dict[int, float]:
+        """The similarity of the chunks at `positions`, as a float32 scan computes it."""
+        at = np.fromiter(positions, dtype=np.int64)
+        unknown = at[np.isnan(self._exact[at])]
+        if len(unknown):
+            self._exact[unknown] = self._catalog.vectors_at(unknown) @ self._vector
+        return dict(zip(at.tolist(), self._exact[at].tolist(), strict=True))
+
+    def nearest(self, allowed: npt.NDArray[np.bool_] | None, n: int) -> dict[int, float]:
+        """The `n` nearest chunks that `allowed` marks (every living one when None), with their
+        exact similarity."""
+        estimate = self.estimate if allowed is None else np.where(allowed, self.estimate, NONE)
+        candidates = estimate > NONE
+        if int(candidates.sum()) > n:
+            # The n-th best lower bound: no chunk whose upper bound is below it is among the n.
+            floor = -np.partition(-(estimate - self.margin), n - 1)[n - 1]
+            candidates &= estimate + self.margin >= floor
+        exact = self.exact(np.flatnonzero(candidates).tolist())
+        best = sorted(exact, key=lambda i: -exact[i])[:n]
+        return {i: exact[i] for i in best}
+
+
+def _int8_scan(
+    codes: npt.NDArray[np.uint8], quant: npt.NDArray[np.float32], vector: npt.NDArray[np.float32]
+) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
+    """Each chunk's estimated similarity to `vector`, and a bound on the estimate's error.
+
+    With chunk v = s·a + r and question q = t·b + e, q·v - (t·b)·(s·a) = (t·b)·r + e·v, at most
+    |t·b|·|r| + |e|·|v| (Cauchy-Schwarz).
+    """
+    query = vector[None, :]
+    b, t, e = _codes(query, _QUESTION_LEVELS)
+    # The codes are stored + 128: sum((a + 128) * b) = a·b + 128 * sum(b).
+    raw = _session().run(None, {"A": codes, "B": b.T})[0][:, 0]
+    dots = raw - np.int32(128 * int(b.astype(np.int32).sum()))
+    scale, residual, norm = quant[:, 0], quant[:, 1], quant[:, 2]
+    estimate = dots.astype(np.float32) * (scale * t[0])
+    b_norm = float(t[0]) * float(np.linalg.norm(b.astype(np.float32)))
+    margin = b_norm * residual + float(e[0]) * norm
+    # The float32 arithmetic of either side errs by far less than this.
+    margin += np.float32(1e-5)
+    return estimate, margin.astype(np.float32)
+
+
+@cache
+def _session() -> Any:
+    """An onnxruntime session that multiplies uint8 codes by an int8 column (MatMulInteger)."""
+    import onnxruntime as ort
+    from onnx import TensorProto, helper
+
+    graph = helper.make_graph(
+        [helper.make_node("MatMulInteger", ["A", "B"], ["Y"])],
+        "int8_scan",
+        [
+            helper.make_tensor_value_info("A", TensorProto.UINT8, ["n", "d"]),
+            helper.make_tensor_value_info("B", TensorProto.INT8, ["d", 1]),
+        ],
+        [helper.make_tensor_value_info("Y", TensorProto.INT32, ["n", 1])],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 8
+    options = ort.SessionOptions()
+    options.log_severity_level = 3
+    return ort.InferenceSession(
+        model.SerializeToString(), options, providers=["CPUExecutionProvider"]
+    )
