@@ -110,3 +110,39 @@ def test_an_index_built_with_another_model_file_asks_for_a_rebuild(
         build_indexer(settings, embedder).run([SEEDS])
     rebuilt = build_indexer(settings, embedder).run([SEEDS], rebuild=True)
     assert rebuilt.added == len(list(SEEDS.iterdir()))
+
+
+def test_outlier_channels_are_split_off_without_changing_the_fp32_model(made) -> None:
+    """The rewrite before quantising is exact: in fp32, the split model computes what the
+    packaged one does; quantised, every weight MatMul but the outliers' runs in int8."""
+    import onnx
+    import onnxruntime as ort
+
+    from index.model_file import _input_ranges, _split_outliers, _weight_matmuls
+
+    cache, embedder = made
+    source = onnx.load(str(ModelFile.locate(cache).source))
+    products = [n.name for n in _weight_matmuls(source)]
+    split = onnx.ModelProto()
+    split.CopyFrom(source)
+    _split_outliers(split, _input_ranges(split))
+    outlier_products = [n.name for n in split.graph.node if "/outliers/" in n.name]
+    assert any("/mlp/fc2/" in name for name in outlier_products)
+    assert 0 < len(outlier_products) < len(products)
+
+    def run(model: onnx.ModelProto) -> np.ndarray:
+        session = ort.InferenceSession(
+            model.SerializeToString(), providers=["CPUExecutionProvider"]
+        )
+        ids = np.array([embedder._tokenizer.encode(TEXTS[0]).ids], dtype=np.int64)
+        feed = {"input_ids": ids, "attention_mask": 1 + 0 * ids, "token_type_ids": 0 * ids}
+        return np.asarray(session.run(None, feed)[0])
+
+    assert np.allclose(run(split), run(source), atol=1e-4)
+    made_file = onnx.load(str(ModelFile.locate(cache).path))
+    integer = {
+        n.name.removesuffix("_quant") for n in made_file.graph.node if n.op_type == "MatMulInteger"
+    }
+    assert integer == set(products)
+    fp32 = {n.name for n in made_file.graph.node if n.op_type == "MatMul"}
+    assert fp32 == set(outlier_products)
