@@ -94,10 +94,10 @@ class ChunkCatalog:
     ) -> None:
         self.version = version
         self.segments = list(segments)
-        self._starts = np.concatenate([[0], np.cumsum([s.n for s in self.segments])]).astype(
+        self.starts = np.concatenate([[0], np.cumsum([s.n for s in self.segments])]).astype(
             np.int64
         )
-        self.size = int(self._starts[-1])
+        self.size = int(self.starts[-1])
         self.alive: npt.NDArray[np.bool_] = (
             np.ones(self.size, dtype=bool) if dead is None else ~np.asarray(dead)
         )
@@ -137,8 +137,8 @@ class ChunkCatalog:
 
     def locate(self, i: int) -> tuple[Segment, int]:
         """The segment that holds position `i`, and the chunk's position in it."""
-        n = int(np.searchsorted(self._starts, i, side="right")) - 1
-        return self.segments[n], i - int(self._starts[n])
+        n = int(np.searchsorted(self.starts, i, side="right")) - 1
+        return self.segments[n], i - int(self.starts[n])
 
     def record(self, i: int) -> ChunkRecord:
         """The chunk at position `i` (one search asks for each candidate several times)."""
@@ -166,7 +166,7 @@ class ChunkCatalog:
         """Each living chunk's position by its id (built when first asked for)."""
         return {
             seg.chunk_id(j): int(start) + j
-            for seg, start in zip(self.segments, self._starts, strict=False)
+            for seg, start in zip(self.segments, self.starts, strict=False)
             for j in range(seg.n)
             if self.alive[int(start) + j]
         }
@@ -179,16 +179,16 @@ class ChunkCatalog:
         """The float32 embeddings of the chunks at `positions`, in that order."""
         positions = np.asarray(positions, dtype=np.int64)
         out = np.empty((len(positions), self.segments[0].dim if self.segments else 0), np.float32)
-        owner = np.searchsorted(self._starts, positions, side="right") - 1
+        owner = np.searchsorted(self.starts, positions, side="right") - 1
         for n in np.unique(owner):
             mine = owner == n
-            out[mine] = self.segments[n].vector_rows(positions[mine] - self._starts[n])
+            out[mine] = self.segments[n].vector_rows(positions[mine] - self.starts[n])
         return out
 
     def _postings(self, term: str) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int32]]:
         """The positions of the living chunks that hold `term`, and its count in each."""
         docs, tfs = [], []
-        for seg, start, whole in zip(self.segments, self._starts, self._whole, strict=False):
+        for seg, start, whole in zip(self.segments, self.starts, self._whole, strict=False):
             d, tf = seg.postings(term)
             if len(d):
                 at = d.astype(np.int64) + int(start)
@@ -204,11 +204,16 @@ class ChunkCatalog:
         return np.concatenate(docs), np.concatenate(tfs)
 
     @cached_property
+    def dead(self) -> npt.NDArray[np.int64]:
+        """The positions of the deleted chunks."""
+        return np.flatnonzero(~self.alive)
+
+    @cached_property
     def _whole(self) -> list[bool]:
         """For each segment, whether none of its chunks is dead."""
         return [
             bool(self.alive[int(start) : int(start) + seg.n].all())
-            for seg, start in zip(self.segments, self._starts, strict=False)
+            for seg, start in zip(self.segments, self.starts, strict=False)
         ]
 
     @cached_property
@@ -254,7 +259,7 @@ class ChunkCatalog:
     def _living_files(self) -> list[FileRow]:
         """The file-table rows that living chunks use."""
         rows = []
-        for seg, start in zip(self.segments, self._starts, strict=False):
+        for seg, start in zip(self.segments, self.starts, strict=False):
             living = self.alive[int(start) : int(start) + seg.n]
             rows += [seg.file_row(int(r)) for r in np.unique(np.asarray(seg.file_no)[living])]
         return rows

@@ -3,7 +3,8 @@
     <cache>/<collection>/
         catalog.json        the manifest: the collection version it matches, its segments, the
                             file of chunks deleted since they were written
-        seg-<hex>/          a segment: texts, vectors, metadata and BM25 postings of some chunks
+        seg-<hex>/          a segment: texts, vectors (float32, and int8 codes for `similarity`),
+                            metadata and BM25 postings of some chunks
         dead-<hex>.npy      one flag per chunk of all segments in order: deleted since written
         update.lock         held by the one process that brings the catalogue up to date
 
@@ -320,6 +321,19 @@ class Segment:
             raise  # removed by an update meanwhile: the caller reads the new manifest
         except (OSError, ValueError, KeyError) as exc:
             raise CatalogDamaged(f"catalogue segment {folder} is damaged: {exc}") from exc
+
+    # The int8 codes' columns, each in one piece (a search multiplies by them whole).
+    @cached_property
+    def code_scale(self) -> npt.NDArray[np.float32]:
+        return np.ascontiguousarray(self.quant[:, 0])
+
+    @cached_property
+    def code_residual(self) -> npt.NDArray[np.float32]:
+        return np.ascontiguousarray(self.quant[:, 1])
+
+    @cached_property
+    def vector_norm(self) -> npt.NDArray[np.float32]:
+        return np.ascontiguousarray(self.quant[:, 2])
 
     def file_row(self, row: int) -> FileRow:
         """One file of the table."""
