@@ -19,7 +19,7 @@ from index.catalog_files import CRASH_AT
 from index.catalog_sync import catalog_folder, current_catalog
 from index.embedding import MiniLMEmbedder
 from index.indexing import Indexer
-from index.retrieval import RetrievalConfig, rank
+from index.retrieval import Passage, RetrievalConfig, rank
 from tests.conftest import _OUR_VARS, SEED_A
 
 QUERIES = [
@@ -131,12 +131,13 @@ def test_the_int8_scan_finds_exactly_the_nearest_a_float32_scan_finds(
     catalog = current_catalog(indexer.store, tmp_path / "c", have=first)
     assert len(catalog.segments) == 2 and not catalog.alive.all()
     vectors = catalog.vectors_at(np.arange(catalog.size))
-    monkeypatch.setattr(similarity, "INT8_SCAN_FROM", 1)
     rng = np.random.default_rng(7)
     allowed = rng.random(catalog.size) < 0.7
     for query in QUERIES:
         vector = embedder.embed([query])[0]
         truth = vectors @ vector
+        monkeypatch.setattr(similarity, "INT8_SCAN_FROM", 1)
+        monkeypatch.setattr(similarity, "INT8_SCAN_FROM", 1)
         found = catalog.similarity(vector)
         living = catalog.alive
         # Every estimate is within its bound of the truth, and the bounds are not vacuous.
@@ -150,32 +151,23 @@ def test_the_int8_scan_finds_exactly_the_nearest_a_float32_scan_finds(
                 assert list(nearest) == expected.tolist()
                 assert list(nearest.values()) == pytest.approx(truth[expected].tolist(), abs=1e-6)
         # A search through the int8 codes returns what one through the float32 vectors does.
-        monkeypatch.setattr(similarity, "INT8_SCAN_FROM", 10**9)
         lexical = catalog.bm25_scores(query)
-        plain = rank(
-            catalog,
-            query,
-            lexical,
-            found.nearest(None, 5),
-            as_of=None,
-            k=5,
-            config=RetrievalConfig(),
-            similarity=catalog.similarity(vector),
-        )
+
+        monkeypatch.setattr(similarity, "INT8_SCAN_FROM", 10**9)
+        plain = _ranked(catalog, query, vector, lexical)
         monkeypatch.setattr(similarity, "INT8_SCAN_FROM", 1)
-        coded = catalog.similarity(vector)
-        via_codes = rank(
-            catalog,
-            query,
-            lexical,
-            coded.nearest(None, 5),
-            as_of=None,
-            k=5,
-            config=RetrievalConfig(),
-            similarity=coded,
-        )
+        via_codes = _ranked(catalog, query, vector, lexical)
         assert [p.chunk.id for p in via_codes] == [p.chunk.id for p in plain]
         assert [p.dense for p in via_codes] == pytest.approx([p.dense for p in plain], abs=1e-6)
+
+
+def _ranked(
+    catalog: ChunkCatalog, query: str, vector: np.ndarray, lexical: np.ndarray
+) -> list[Passage]:
+    scan = catalog.similarity(vector)
+    nearest = scan.nearest(None, 5)
+    config = RetrievalConfig()
+    return rank(catalog, query, lexical, nearest, as_of=None, k=5, config=config, similarity=scan)
 
 
 def test_a_rebuilt_collection_is_read_again_whole(
