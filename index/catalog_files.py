@@ -230,7 +230,7 @@ class SegmentWriter:
         for out in (self._texts, self._ids, self._vectors, self._codes):
             out.close()
         folder = self.folder
-        quant = np.concatenate(self._quant) if self._quant else np.zeros((0, 3), np.float32)
+        quant = np.concatenate(self._quant, axis=1) if self._quant else np.zeros((3, 0), np.float32)
         np.save(folder / "quant.npy", quant)
         np.save(folder / "text_at.npy", np.asarray(self._text_at, dtype=np.int64))
         np.save(folder / "id_at.npy", np.asarray(self._id_at, dtype=np.int64))
@@ -291,7 +291,7 @@ class Segment:
                 else np.zeros((0, dim), dtype=np.float32)
             )
             self._vector_file = _FileBytes(folder / "vectors.f32")
-            # The vectors' int8 codes, and each one's (scale, residual, norm): `similarity`.
+            # The vectors' int8 codes, and a row each of their scales, residuals and norms.
             self.codes: npt.NDArray[np.uint8] = (
                 _plain(np.memmap(folder / "vectors.u8", dtype=np.uint8, mode="r", shape=(n, dim)))
                 if n
@@ -300,7 +300,7 @@ class Segment:
             self.quant: npt.NDArray[np.float32] = _plain(
                 np.load(folder / "quant.npy", mmap_mode="r")
             )
-            if self.quant.shape != (n, 3):
+            if self.quant.shape != (3, n):
                 raise CatalogDamaged(f"{folder / 'quant.npy'} does not match its {n} chunks")
             self._texts = _Strings(
                 _FileBytes(folder / "texts.bin"), _array(folder, "text_at", n + 1)
@@ -321,19 +321,6 @@ class Segment:
             raise  # removed by an update meanwhile: the caller reads the new manifest
         except (OSError, ValueError, KeyError) as exc:
             raise CatalogDamaged(f"catalogue segment {folder} is damaged: {exc}") from exc
-
-    # The int8 codes' columns, each in one piece (a search multiplies by them whole).
-    @cached_property
-    def code_scale(self) -> npt.NDArray[np.float32]:
-        return np.ascontiguousarray(self.quant[:, 0])
-
-    @cached_property
-    def code_residual(self) -> npt.NDArray[np.float32]:
-        return np.ascontiguousarray(self.quant[:, 1])
-
-    @cached_property
-    def vector_norm(self) -> npt.NDArray[np.float32]:
-        return np.ascontiguousarray(self.quant[:, 2])
 
     def file_row(self, row: int) -> FileRow:
         """One file of the table."""
@@ -381,7 +368,8 @@ class Segment:
 
 
 class _Strings:
-    """Strings stored one after another in a mapped file, found by their offsets."""
+    """Strings stored one after another in a file (mapped, or read with pread), found by their
+    offsets."""
 
     def __init__(self, blob: bytes | mmap.mmap | _FileBytes, at: npt.NDArray[np.int64]) -> None:
         self._blob = blob

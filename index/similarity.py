@@ -39,13 +39,14 @@ NONE = -2.0
 def quantize(
     vectors: npt.NDArray[np.float32],
 ) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.float32]]:
-    """Each vector's int8 codes (stored + 128, as onnxruntime's kernels take them) and its
-    (scale, residual, norm): vector = scale * codes + a remainder of length `residual`."""
+    """Each vector's int8 codes (stored + 128, as onnxruntime's kernels take them) and the rows
+    scale, residual and norm, a value per vector: vector = scale * codes + a remainder of length
+    `residual`. A row per quantity, so that a search multiplies by each in one piece."""
     vectors = np.asarray(vectors, dtype=np.float32)
     codes, scale, residual = _codes(vectors, _CHUNK_LEVELS)
     norm = np.linalg.norm(vectors, axis=1)
     stored = (codes.astype(np.int16) + 128).astype(np.uint8)
-    return stored, np.stack([scale, residual, norm], axis=1).astype(np.float32)
+    return stored, np.stack([scale, residual, norm]).astype(np.float32)
 
 
 def _codes(
@@ -128,12 +129,11 @@ def _int8_scan(
     # so float32 holds these integers exactly.
     estimate[:] = raw[:, 0]
     estimate -= np.float32(128 * int(b.astype(np.int32).sum()))
-    estimate *= seg.code_scale
+    scale, residual, norm = seg.quant
+    estimate *= scale
     estimate *= t[0]
-    np.multiply(
-        seg.code_residual, np.float32(t[0] * np.linalg.norm(b.astype(np.float32))), out=margin
-    )
-    margin += np.float32(e[0]) * seg.vector_norm
+    np.multiply(residual, np.float32(t[0] * np.linalg.norm(b.astype(np.float32))), out=margin)
+    margin += np.float32(e[0]) * norm
     # The float32 arithmetic of either side errs by far less than this.
     margin += np.float32(1e-5)
 
