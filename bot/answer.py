@@ -116,6 +116,12 @@ class Turn:
 
     question: str
     answer: str
+    # The fact the answer led with, which a follow-up's "it" or "there" may refer to.
+    short_answer: str | None = None
+
+    @classmethod
+    def of(cls, answer: Answer) -> Turn:
+        return cls(answer.question, answer.text, answer.short_answer_text)
 
 
 @dataclass(frozen=True)
@@ -167,6 +173,10 @@ class Answer:
         if self.notice:
             data["notice"] = self.notice
         return data
+
+    @property
+    def short_answer_text(self) -> str | None:
+        return self.short_answer.text if self.short_answer is not None else None
 
     @property
     def rest(self) -> str:

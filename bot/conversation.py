@@ -26,7 +26,7 @@ class Conversation:
     def record(self, answer: Answer) -> None:
         """Remember `answer` as the last one, and as the newest turn."""
         self.last = answer
-        self.turns.append(Turn(answer.question, answer.text))
+        self.turns.append(Turn.of(answer))
 
     def reset(self) -> None:
         """Forget everything: the next question starts afresh."""

@@ -1,7 +1,10 @@
 """Retrieval and answer quality on a question set, scored as `shared/eval/README.md` describes.
 
 A question set is a JSONL file, one object a line: `question`, `evidence_files` (the article files
-that answer it), `answer` and optionally `answer_aliases`, and any date field to ask it as of.
+that answer it), `answer` and optionally `answer_aliases`, and any date field to ask it as of. A
+natural set (questions as people type them) gives `kind` ("answerable", "unanswerable" or
+"followup", which is asked after its `first` question in one conversation), `file` for the
+evidence and `aliases`; each kind is scored by its own rule (`NaturalReport`).
 The articles are indexed into a collection of their own, under the data dir's `eval/` folder, so
 the user's index is never touched; re-running reuses it (unchanged files are skipped).
 """
@@ -19,7 +22,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from bot.answer import Answer
+from bot.answer import Answer, Turn
 from bot.errors import ConfigError
 from bot.service import NewsService
 from bot.settings import Settings
@@ -40,6 +43,13 @@ class EvalQuery:
     evidence: frozenset[str]
     answers: tuple[str, ...]  # the gold answer and its aliases; any one matches
     as_of: date | None
+    # "quiz" (realtimeqa, rgb), or a natural set's "answerable", "unanswerable", "followup".
+    kind: str = "quiz"
+    first: str | None = None  # a follow-up's first turn, asked before it
+
+    @property
+    def wants_refusal(self) -> bool:
+        return self.kind == "unanswerable"
 
 
 @dataclass(frozen=True)
@@ -50,6 +60,8 @@ class QueryResult:
     cited: tuple[str, ...]  # files the answer cites (with the copies it cites "also in")
     refused: bool
     short_answer: str | None = None
+    # The cited quotes with their files: another article that states the gold counts too.
+    quotes: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass
@@ -65,6 +77,10 @@ class EvalReport:
     short_answer_match: float = 0.0
     short_answer_rate: float = 0.0  # how often there is a short answer at all
     median_answer_chars: float = 0.0  # over the answers that are not refusals
+    # A short answer that neither holds a gold answer nor lies inside one, over the questions
+    # that have a gold answer: a bold wrong answer is worse than none.
+    short_answer_wrong: float = 0.0
+    natural: NaturalReport | None = None  # when the set has natural questions
     mode: str = "open question"
     results: list[QueryResult] = field(default_factory=list, repr=False)
 
@@ -79,8 +95,10 @@ class EvalReport:
             "short_answer_match": round(self.short_answer_match, 4),
             "short_answer_rate": round(self.short_answer_rate, 4),
             "refusal_rate": round(self.refusal_rate, 4),
+            "short_answer_wrong": round(self.short_answer_wrong, 4),
             "median_answer_chars": self.median_answer_chars,
             "unknown_citations": self.unknown_citations,
+            **({"natural": self.natural.to_json()} if self.natural else {}),
         }
 
     def lines(self) -> list[str]:
@@ -91,10 +109,38 @@ class EvalReport:
             f"citation accuracy    {self.citation_accuracy:.3f}",
             f"answer match         {self.answer_match:.3f}",
             f"short answer         exact {self.short_answer_match:.3f}  "
-            f"given {self.short_answer_rate:.3f}",
+            f"given {self.short_answer_rate:.3f}  wrong {self.short_answer_wrong:.3f}",
             f"refusal rate         {self.refusal_rate:.3f}",
             f"median answer        {self.median_answer_chars:.0f} characters",
             f"unknown citations    {self.unknown_citations}",
+            *(self.natural.lines() if self.natural else []),
+        ]
+
+
+@dataclass(frozen=True)
+class NaturalReport:
+    """A natural set's figures, by `shared/eval/natural/README.md`'s rules: each a share."""
+
+    answerable: int  # answerable and follow-up questions
+    followups: int
+    unanswerable: int
+    answered: float  # not refused, the gold in the answer, and cited
+    followups_answered: float
+    refused_unanswerable: float  # the right answer to a question the articles don't answer
+    refused_answerable: float  # a question they do answer, refused
+    short_right: float  # of the answerable: a short answer that holds a gold answer
+    short_wrong: float
+
+    def to_json(self) -> dict[str, Any]:
+        return {k: round(v, 4) if isinstance(v, float) else v for k, v in vars(self).items()}
+
+    def lines(self) -> list[str]:
+        return [
+            f"natural: answered    {self.answered:.3f} of {self.answerable}  "
+            f"follow-ups {self.followups_answered:.3f} of {self.followups}",
+            f"natural: refused     not covered {self.refused_unanswerable:.3f} of "
+            f"{self.unanswerable}  covered {self.refused_answerable:.3f}",
+            f"natural: short       right {self.short_right:.3f}  wrong {self.short_wrong:.3f}",
         ]
 
 
@@ -104,6 +150,9 @@ def normalise(text: str) -> str:
     t = "".join(" " if unicodedata.category(c)[0] == "P" else c for c in t)
     t = re.sub(r"\b(a|an|the)\b", " ", t)
     return " ".join(t.split())
+
+
+_KINDS = ("quiz", "answerable", "unanswerable", "followup")
 
 
 def load_queries(path: Path, as_of_field: str | None = None) -> list[EvalQuery]:
@@ -119,13 +168,20 @@ def load_queries(path: Path, as_of_field: str | None = None) -> list[EvalQuery]:
         try:
             row = json.loads(line)
             question = str(row["question"])
-            evidence = frozenset(str(f) for f in row["evidence_files"])
+            files = row["evidence_files"] if "evidence_files" in row else [row["file"]]
+            evidence = frozenset(str(f) for f in files)
+            kind = str(row.get("kind", "quiz"))
+            first = str(row["first"]) if kind == "followup" else None
         except (ValueError, KeyError, TypeError) as exc:
             raise ConfigError(
-                f"{path}:{number}: expected a JSON object with question and evidence_files"
+                f"{path}:{number}: expected a JSON object with question and evidence_files "
+                "(or a natural question's kind and file, and a follow-up's first)"
             ) from exc
+        if kind not in _KINDS:
+            raise ConfigError(f"{path}:{number}: kind={kind!r} is not one of {', '.join(_KINDS)}")
         answers = [str(row["answer"])] if row.get("answer") else []
-        answers += [str(a) for a in row.get("answer_aliases") or [] if str(a) not in answers]
+        aliases = [*(row.get("answer_aliases") or []), *(row.get("aliases") or [])]
+        answers += [str(a) for a in aliases if str(a) not in answers]
         as_of = None
         if as_of_field:
             raw = row.get(as_of_field)
@@ -133,7 +189,9 @@ def load_queries(path: Path, as_of_field: str | None = None) -> list[EvalQuery]:
             if raw and as_of is None:
                 raise ConfigError(f"{path}:{number}: {as_of_field}={raw!r} is not a date")
         queries.append(
-            EvalQuery(str(row.get("id", number)), question, evidence, tuple(answers), as_of)
+            EvalQuery(
+                str(row.get("id", number)), question, evidence, tuple(answers), as_of, kind, first
+            )
         )
     if not queries:
         raise ConfigError(f"{path} holds no questions")
@@ -154,15 +212,22 @@ def run_query(
 ) -> QueryResult:
     """Ask one question; `without_evidence` leaves its evidence files out, as if not indexed."""
     exclude = query.evidence if without_evidence else frozenset()
-    passages = service.search(query.question, k=RANKED_PASSAGES, as_of=query.as_of, exclude=exclude)
-    answer = service.answer(query.question, as_of=query.as_of, exclude=exclude)
+    history: list[Turn] = []
+    if query.first is not None:
+        first = service.answer(query.first, as_of=query.as_of, exclude=exclude)
+        history.append(Turn.of(first))
+    answer = service.answer(query.question, history, as_of=query.as_of, exclude=exclude)
+    # A follow-up's passages are those of the question as it was searched for.
+    searched = answer.standalone or query.question
+    passages = service.search(searched, k=RANKED_PASSAGES, as_of=query.as_of, exclude=exclude)
     return QueryResult(
         query=query,
         ranked_files=distinct_files(p.file for p in passages),
         answer=answer.text,
         cited=cited_files(answer),
         refused=answer.refused,
-        short_answer=answer.short_answer.text if answer.short_answer else None,
+        short_answer=answer.short_answer_text,
+        quotes=tuple((c.file, c.quote) for c in answer.citations),
     )
 
 
@@ -172,13 +237,58 @@ def matches(gold: Iterable[str], text: str) -> bool:
     return any(normalise(a) and normalise(a) in text for a in gold)
 
 
+def short_answer_wrong(r: QueryResult) -> bool:
+    """A short answer that neither holds a gold answer nor lies inside one."""
+    if r.short_answer is None or not r.query.answers:
+        return False
+    short = normalise(r.short_answer)
+    gold = [normalise(a) for a in r.query.answers if normalise(a)]
+    return not any(g in short or short in g for g in gold)
+
+
+def answered_right(r: QueryResult) -> bool:
+    """Not refused, the gold in the answer, and a citation of the evidence file or of another
+    article whose cited text states the gold too."""
+    if r.refused or not matches(r.query.answers, r.answer):
+        return False
+    return any(f in r.query.evidence for f in r.cited) or any(
+        matches(r.query.answers, quote) for _, quote in r.quotes
+    )
+
+
+def score_natural(results: Sequence[QueryResult]) -> NaturalReport | None:
+    """The natural set's figures, or None when `results` holds no natural question."""
+    asked = [r for r in results if r.query.kind in ("answerable", "followup")]
+    follow = [r for r in asked if r.query.kind == "followup"]
+    unanswerable = [r for r in results if r.query.wants_refusal]
+    if not asked and not unanswerable:
+        return None
+
+    def share(rows: Sequence[QueryResult], test: Callable[[QueryResult], bool]) -> float:
+        return sum(map(test, rows)) / len(rows) if rows else 0.0
+
+    return NaturalReport(
+        answerable=len(asked),
+        followups=len(follow),
+        unanswerable=len(unanswerable),
+        answered=share(asked, answered_right),
+        followups_answered=share(follow, answered_right),
+        refused_unanswerable=share(unanswerable, lambda r: r.refused),
+        refused_answerable=share(asked, lambda r: r.refused),
+        short_right=share(
+            asked, lambda r: r.short_answer is not None and not short_answer_wrong(r)
+        ),
+        short_wrong=share(asked, short_answer_wrong),
+    )
+
+
 def score(results: Sequence[QueryResult], indexed_files: set[str]) -> EvalReport:
     """Average every metric over the questions (each question counts once)."""
     n = len(results)
     if not n:
         raise ConfigError("no questions to score")
     hit = {k: 0.0 for k in HIT_KS}
-    mrr = cited_ok = matched = refused = unknown = short_exact = short_given = 0.0
+    mrr = cited_ok = matched = refused = unknown = short_exact = short_given = wrong = 0.0
     lengths: list[int] = []
     for r in results:
         gold = r.query.evidence
@@ -196,6 +306,7 @@ def score(results: Sequence[QueryResult], indexed_files: set[str]) -> EvalReport
             short_given += 1
             short = normalise(r.short_answer)
             short_exact += any(short == normalise(a) for a in r.query.answers)
+            wrong += short_answer_wrong(r)
     return EvalReport(
         n=n,
         hit={k: v / n for k, v in hit.items()},
@@ -207,6 +318,8 @@ def score(results: Sequence[QueryResult], indexed_files: set[str]) -> EvalReport
         short_answer_match=short_exact / n,
         short_answer_rate=short_given / n,
         median_answer_chars=statistics.median(lengths) if lengths else 0.0,
+        short_answer_wrong=wrong / max(1, sum(bool(r.query.answers) for r in results)),
+        natural=score_natural(results),
         results=list(results),
     )
 

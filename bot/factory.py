@@ -16,6 +16,7 @@ from index.chunking import Chunker
 from index.embedding import Embedder
 from index.fetching import FetchConfig, Fetcher
 from index.indexing import Indexer
+from index.language.pipeline import preload as preload_language
 from index.retrieval import RetrievalConfig, Retriever
 from index.snapshots import Snapshots
 from index.source_state import SourceState
@@ -142,10 +143,14 @@ def catalog_dir(settings: Settings) -> Path:
 
 def build_service(settings: Settings, retrieval: RetrievalConfig | None = None) -> NewsService:
     """The core service; `retrieval` changes how passages are found (for evaluation)."""
+    # Answers are chosen with the English pipeline: its load (about 0.7 s) overlaps with the
+    # embedding model's and the first search's.
+    preload_language()
     embedder = build_embedder(settings)
-    extractive = ExtractiveAnswerer(embedder)
+    retriever = build_retriever(settings, embedder, retrieval)
+    extractive = ExtractiveAnswerer(embedder, idf=retriever.idf)
     return NewsService(
-        build_retriever(settings, embedder, retrieval),
+        retriever,
         extractive,
         top_k=settings.top_k,
         history_turns=settings.history_turns,

@@ -16,8 +16,7 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from bot.answer import Answer, Turn
-from bot.answering.answerability import Coverage, CoverageConfig, coverage
-from bot.answering.extractive import ExtractiveAnswerer, refusal
+from bot.answering.extractive import ExtractiveAnswerer, Reading, refusal
 from bot.answering.follow_up import bounded_history, with_previous_question
 from bot.errors import ModelError, QuestionError
 from index.embedding import Embedder
@@ -73,7 +72,6 @@ class NewsService:
         history_turns: int = 6,
         history_tokens: int = 800,
         generator: GeneratedAnswerer | None = None,
-        coverage: CoverageConfig | None = None,
     ) -> None:
         self.retriever = retriever
         self.extractive = extractive
@@ -82,7 +80,6 @@ class NewsService:
         self.top_k = top_k
         self.history_turns = history_turns
         self.history_tokens = history_tokens
-        self.coverage_config = coverage or CoverageConfig()
 
     def search(
         self,
@@ -117,10 +114,12 @@ class NewsService:
             assert isinstance(final, Answer)
             return final
         standalone = self.standalone(question, history)
-        passages, refused = self._retrieve(question, standalone, as_of=as_of, k=k, exclude=exclude)
+        passages, reading, refused = self._retrieve(
+            question, standalone, as_of=as_of, k=k, exclude=exclude
+        )
         if refused is not None:
             return refused
-        return self.extractive.answer(question, passages, standalone=standalone)
+        return self.extractive.answer(question, passages, standalone=standalone, reading=reading)
 
     def stream(
         self,
@@ -167,7 +166,9 @@ class NewsService:
                 standalone = self.generator.rewrite_follow_up(question, recent) or standalone
             except ModelError as exc:
                 failure = exc
-        passages, refused = self._retrieve(question, standalone, as_of=as_of, k=k, exclude=exclude)
+        passages, _, refused = self._retrieve(
+            question, standalone, as_of=as_of, k=k, exclude=exclude
+        )
         if refused is not None:
             # The model is not asked (nor paid) for what the articles can't answer.
             yield refused
@@ -186,18 +187,20 @@ class NewsService:
         as_of: date | None,
         k: int | None,
         exclude: Collection[str],
-    ) -> tuple[list[Passage], Answer | None]:
-        """The passages for the question as searched, and the refusal if they don't cover it."""
+    ) -> tuple[list[Passage], Reading, Answer | None]:
+        """The passages for the question as searched, their sentences read for it, and the
+        refusal if they don't cover it."""
         searched = standalone or question
         passages = self.retriever.search(searched, k=k or self.top_k, as_of=as_of, exclude=exclude)
-        covered = self.coverage(searched, passages)
-        if covered.covered:
-            return passages, None
-        return passages, refusal(question, passages, standalone=standalone, missing=covered.missing)
-
-    def coverage(self, question: str, passages: Sequence[Passage]) -> Coverage:
-        """Whether `passages` can answer `question`, and what of it they leave out."""
-        return coverage(question, passages, self.retriever.idf, self.coverage_config)
+        reading = self.extractive.read(searched, passages)
+        if reading.coverage.covered:
+            return passages, reading, None
+        missing = reading.coverage.missing
+        return (
+            passages,
+            reading,
+            refusal(question, passages, standalone=standalone, missing=missing),
+        )
 
     def stats(self) -> IndexStats:
         return IndexStats(**vars(self.retriever.stats()), answerer=self.answerer_name)

@@ -9,6 +9,7 @@
     │   ├── StoreBusy           another process holds the store in the folder
     │   └── CatalogDamaged      the chunk catalogue on disk is incomplete (it is rebuilt)
     ├── EmbeddingError          the embedding model cannot be loaded or called
+    ├── LanguageModelError      the English language pipeline (spaCy) cannot be loaded
     ├── ArticleError            an article cannot be read (reported per file, never fatal to a run)
     │   └── FetchError          a page or feed cannot be fetched (timeout, HTTP error, too large...)
     └── (more, in the application that uses this package)
@@ -56,6 +57,10 @@ class CatalogDamaged(StoreError):
 
 class EmbeddingError(NewsbotError):
     """The embedding model cannot be loaded or did not answer."""
+
+
+class LanguageModelError(NewsbotError):
+    """The English language pipeline that answering parses with cannot be loaded."""
 
 
 class ArticleError(NewsbotError):

@@ -9,11 +9,11 @@ import pytest
 from bot.answer import Turn
 from bot.answering.citations import CitationChecker, split_answer
 from bot.answering.follow_up import bounded_history
-from bot.answering.lexicon import lexicon
 from bot.answering.prompts import answer_messages, is_instruction, source_views
 from index.articles import find_articles, read_article
 from index.catalog import ChunkRecord
 from index.chunking import Chunker, sentence_spans
+from index.language.lexicon import lexicon
 from index.retrieval import Passage
 from tests.conftest import SEED_A, SEED_B, SEEDS
 

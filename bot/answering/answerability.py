@@ -1,10 +1,17 @@
-"""Whether the retrieved passages can answer a question at all: the check before any answer.
+"""Whether the retrieved sentences can answer a question at all: the check before any answer.
 
-A question is covered when one passage states enough of it in one place: the share of the
-question's terms found within two neighbouring sentences, each term weighted by how rare it is among
-the indexed chunks (a name or "F-35" counts for more than "agree"), so that a passage on the right
-topic that lacks what the question is about does not pass. A question that is not covered is refused, naming the rare terms no passage states; neither
-the extractive answerer nor a model is asked.
+A question is covered when one sentence (with the sentence before it and its article's title,
+which its "it" and "they" refer to) states what the question is about, in meaning rather than in
+its very words:
+- every name and number the question gives, and its month and day ("October 30" in any year);
+- its focus, when that is more than the kind of answer wanted ("CEO" in "Who is One Medical's
+  CEO?", but not "town" in "Which town..."), by lemma or a word WordNet relates;
+- enough of its other words, each weighted by how rare it is in the index ("animated" counts for
+  more than "film"), by lemma or a related word: an auxiliary or "job" never refuses on its own;
+- and, for a question that wants a kind of answer (a person, an amount, a date), a candidate of
+  that kind in the sentence.
+A question that is not covered is refused, naming what no sentence states; neither the extractive
+answerer nor a model is asked.
 """
 
 from __future__ import annotations
@@ -12,7 +19,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from bot.answering.candidates import Statement
 from index.catalog import tokenize
+from index.language.questions import Question
 from index.retrieval import Passage, search_terms
 from index.vocabulary import stopwords
 
@@ -22,27 +31,97 @@ _ASKING = frozenset(
     {"many", "much", "say", "says", "said", "tell", "told", "want", "wants", "happen", "happened"}
 )
 
+_KIND_WORDS = {
+    "person": "a person",
+    "organisation": "an organisation",
+    "place": "a place",
+    "date": "a date",
+    "money": "an amount of money",
+    "count": "a number",
+    "percent": "a percentage",
+    "quantity": "an amount",
+    "role": "a title",
+    "named": "a name",
+}
+
 
 @dataclass(frozen=True)
 class CoverageConfig:
-    # The share of the question's (rarity-weighted) terms that two neighbouring sentences of one
-    # passage must state.
-    min_share: float = 0.35
+    # The share of the question's other words (rarity-weighted) that a covering sentence states.
+    min_share: float = 0.6
+    # ... or, by the index's own terms, of the question's stemmed words in two neighbouring
+    # sentences of one passage.
+    min_term_share: float = 0.35
     window: int = 2
+    # A name the question gives weighs as much as this many of its rarest other words ...
+    name_weight: float = 1.0
+    # ... and a word stated elsewhere in the passage, not beside the answer, this much.
+    passage_share: float = 0.5
+    # A typed candidate this good counts (see candidates.LABELS).
+    min_fit: float = 0.6
     # Terms named when refusing, rarest first.
     named: int = 3
 
 
 @dataclass(frozen=True)
 class Coverage:
-    share: float  # of the question's weighted terms, in the best window
-    missing: tuple[
-        str, ...
-    ]  # the question's words (as written) that no passage states, rarest first
+    share: float  # of the question's weighted words, in the best sentence
+    missing: tuple[str, ...]  # what no sentence states: words as the question has them
     covered: bool
 
 
 def coverage(
+    question: Question,
+    statements: Sequence[Statement],
+    passages: Sequence[Passage],
+    idf: Idf | None,
+    config: CoverageConfig | None = None,
+) -> Coverage:
+    """Whether any of `statements` (one per ranked sentence) covers the question."""
+    cfg = config or CoverageConfig()
+    if not statements:
+        return Coverage(0.0, (), covered=False)
+    terms = term_coverage(question.text, passages, idf, cfg) if idf is not None else None
+    weights = _weights(question.content, idf)
+    heavy = cfg.name_weight * max(weights.values(), default=1.0)
+    names = dict.fromkeys(question.names, heavy)
+    numbers = dict.fromkeys(question.numbers, heavy)
+    focus = 0.0 if question.focus_generic else 2 * heavy
+    total = sum(weights.values()) + sum(names.values()) + sum(numbers.values()) + focus
+
+    def share_of(statement: Statement) -> float:
+        if not total:
+            return 1.0
+        stated = sum(w for n, w in names.items() if n in statement.names)
+        stated += sum(w for n, w in numbers.items() if n in statement.numbers)
+        stated += focus * statement.focus
+        for c, w in weights.items():
+            stated += (
+                w if c in statement.content else cfg.passage_share * w * (c in statement.in_passage)
+            )
+        return stated / total
+
+    best: tuple[float, Statement] | None = None
+    for statement in statements:
+        lacking = _lacking(question, statement, cfg)
+        share = share_of(statement)
+        rank = share - len(lacking)
+        if best is None or rank > best[0]:
+            best = (rank, statement)
+        if not lacking and (share >= cfg.min_share or (terms is not None and terms.covered)):
+            return Coverage(share, (), covered=True)
+    assert best is not None
+    statement = best[1]
+    missing = _lacking(question, statement, cfg)
+    if not statement.focus and question.focus:
+        missing.append(question.focus)
+    missing += [n for n in question.numbers if n not in statement.numbers]
+    missing += [n for n in question.names if n not in statement.names]
+    missing += [c for c in sorted(weights, key=lambda c: -weights[c]) if c not in statement.content]
+    return Coverage(share_of(statement), tuple(dict.fromkeys(missing))[: cfg.named], covered=False)
+
+
+def term_coverage(
     question: str,
     passages: Sequence[Passage],
     idf: Idf,
@@ -76,8 +155,37 @@ def coverage(
     return Coverage(
         share=best,
         missing=tuple(words[t] for t in missing[: cfg.named]),
-        covered=best >= cfg.min_share,
+        covered=best >= cfg.min_term_share,
     )
+
+
+def _lacking(question: Question, statement: Statement, cfg: CoverageConfig) -> list[str]:
+    """What the question needs that the sentence doesn't state, as words to name."""
+    out = []
+    if not statement.days:
+        out.append("that day")
+    # "Who is One Medical's CEO?": a person is asked for by their role, which must be stated.
+    if question.kind == "person" and not statement.focus and question.focus:
+        out.append(question.focus)
+    wants_one = question.typed or question.kind == "role" or question.prep is not None
+    if wants_one and not any(f.fit >= cfg.min_fit for f in statement.found):
+        out.append(_KIND_WORDS.get(question.kind, "an answer"))
+    return out
+
+
+def _weights(words: Sequence[str], idf: Idf | None) -> dict[str, float]:
+    """Each word's weight: the rarest of its index terms, or 1 without an index."""
+    if not words:
+        return {}
+    terms = tokenize(list(words))
+    if idf is None:
+        return {w: 1.0 for w in words}
+    rarity = idf(sorted({t for ts in terms for t in ts}))
+    return {
+        w: max((rarity.get(t, 0.0) for t in ts), default=0.0)
+        for w, ts in zip(words, terms, strict=True)
+        if ts
+    }
 
 
 def _words_by_term(text: str) -> dict[str, str]:

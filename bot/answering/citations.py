@@ -31,10 +31,10 @@ import numpy as np
 
 from bot.answer import Citation, Verification
 from bot.answering.claims import Claim, Clause, Evidence, clauses_of, match_clause
-from bot.answering.lexicon import Lexicon, lexicon
 from bot.answering.prompts import SourceView
 from index.chunking import sentence_spans
 from index.embedding import Embedder
+from index.language.lexicon import Lexicon, lexicon
 
 __all__ = ["CheckConfig", "CheckResult", "CheckedSentence", "CitationChecker", "Support"]
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from itertools import pairwise
 
 from bot.answering.facts import WORD, is_fact, months_in, name_patterns, numbers_in, plain
-from bot.answering.lexicon import Lexicon, lexicon
+from index.language.lexicon import Lexicon, lexicon
 from index.vocabulary import MONTH_NAMES, MONTHS, news_stopwords, stem, stopwords
 
 _NEGATIONS = frozenset({"not", "no", "never", "neither", "nor", "none", "without", "cannot"})

@@ -16,11 +16,15 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from bot.answer import SHORT_ANSWER_SEP, Answer, Citation, ShortAnswer, Source
+from bot.answering.answerability import Coverage, CoverageConfig, Idf, coverage
+from bot.answering.candidates import Found, Statement, read_sentence
 from index.answer_types import answer_kind, answer_spans, answer_strength, parse_day
 from index.articles import DATELINE, HEADER_LINE
 from index.catalog import tokenize
 from index.copies import CopyGroups
 from index.embedding import Embedder
+from index.language.pipeline import parse
+from index.language.questions import Question, analyse
 from index.retrieval import Passage, search_terms
 from index.vocabulary import stem, stopwords
 
@@ -28,31 +32,32 @@ from index.vocabulary import stem, stopwords
 @dataclass(frozen=True)
 class ExtractiveConfig:
     max_sentences: int = 2
-    # Below these the question is refused: nothing retrieved is about it (relevance is the
-    # sentence's words and meaning alone, 0 to 1).
-    min_relevance: float = 0.30
-    min_dense: float = 0.20
     keep_ratio: float = 0.85
     duplicate_overlap: float = 0.6
     # A sentence's score: the share of the question's words it holds ...
     lexical_weight: float = 1.0
     # ... how its passage ranked: retrieval knows which article is about the question ...
     passage_weight: float = 1.0
-    # ... a candidate answer of the kind asked for, more when it stands near the question's words
-    # and when other articles state it too ...
-    answer_weight: float = 1.0
+    # ... a candidate answer of the kind asked for, more when the parse links it to the
+    # question's focus and when other articles state it too ...
+    shape_weight: float = 1.0
     proximity_weight: float = 0.3
     agreement_weight: float = 0.8
+    # ... a typed candidate (from the parse) linked to the question's focus ...
+    answer_weight: float = 0.0
     # ... the question's numbers ("Splatoon 2", "2021") stated, in it or the sentence before ...
     number_weight: float = 0.3
+    # ... the question's names and focus it states, less what it leaves out ...
+    missing_weight: float = 0.0
     # ... and its meaning, for the sentences the cheaper signals rank highest.
     dense_weight: float = 0.3
-    # The short answer needs this lead over the next candidate of its sentence, and another
-    # article stating it or this closeness to the question's words.
-    short_margin: float = 0.3
-    short_proximity: float = 0.5
-    # Sentences embedded per question: embedding is nearly all of an answer's time.
+    # The short answer needs this lead over the best rival, and a link to the question's focus
+    # (or another article stating it).
+    short_margin: float = 0.25
+    short_link: float = 0.5
+    # Sentences embedded per question (embedding is most of an answer's time), and parsed.
     max_embedded: int = 12
+    max_parsed: int = 12
 
 
 @dataclass
@@ -80,21 +85,49 @@ class _Candidate:
     tokens: frozenset[str]
     # The sentence before it in the passage, which its "it" and "they" refer to.
     context_text: str = ""
-    spans: list[_Span] = field(default_factory=list)
+    spans: list[_Span] = field(default_factory=list)  # candidate answers, by their shape
+    statement: Statement | None = None  # what the parse found in it, for the top sentences
     relevance: float = 0.0  # words (and, once embedded, meaning) alone, 0 to 1
     score: float = 0.0
 
     @property
-    def best_span(self) -> _Span | None:
-        return max(self.spans, key=lambda s: s.strength, default=None)
+    def best(self) -> Found | None:
+        found = self.statement.found if self.statement is not None else []
+        return max(found, key=lambda f: f.strength, default=None)
+
+
+@dataclass
+class Reading:
+    """A question read against its passages: the sentences, best answer first, and whether
+    they cover it (`coverage.covered`)."""
+
+    question: Question
+    candidates: list[_Candidate]
+    coverage: Coverage
 
 
 class ExtractiveAnswerer:
     """Quotes the sentences of the retrieved passages that best answer the question."""
 
-    def __init__(self, embedder: Embedder, config: ExtractiveConfig | None = None) -> None:
+    def __init__(
+        self,
+        embedder: Embedder,
+        config: ExtractiveConfig | None = None,
+        coverage: CoverageConfig | None = None,
+        idf: Idf | None = None,
+    ) -> None:
         self.embedder = embedder
         self.config = config or ExtractiveConfig()
+        self.coverage_config = coverage or CoverageConfig()
+        self.idf = idf
+
+    def read(self, question: str, passages: Sequence[Passage]) -> Reading:
+        """The passages' sentences ranked for `question`, and whether they cover it."""
+        analysis = analyse(question)
+        candidates = self.rank_sentences(question, passages, analysis)
+        statements = [c.statement for c in candidates if c.statement is not None]
+        covered = coverage(analysis, statements, passages, self.idf, self.coverage_config)
+        return Reading(analysis, candidates, covered)
 
     def answer(
         self,
@@ -102,15 +135,18 @@ class ExtractiveAnswerer:
         passages: Sequence[Passage],
         *,
         standalone: str | None = None,
+        reading: Reading | None = None,
     ) -> Answer:
-        query = standalone or question
-        candidates = self.rank_sentences(query, passages)
+        reading = reading or self.read(standalone or question, passages)
+        candidates = reading.candidates
+        if not reading.coverage.covered or not candidates:
+            return refusal(
+                question,
+                passages,
+                standalone=standalone,
+                missing=reading.coverage.missing,
+            )
         cfg = self.config
-        best_dense = max((p.dense for p in passages), default=0.0)
-        relevance = max((c.relevance for c in candidates), default=0.0)
-        if relevance < cfg.min_relevance or best_dense < cfg.min_dense:
-            return refusal(question, passages, standalone=standalone)
-
         groups = CopyGroups[_Candidate](cfg.duplicate_overlap)  # each claim with its copies
         for cand in candidates:
             if cand.score < candidates[0].score * cfg.keep_ratio:
@@ -119,7 +155,7 @@ class ExtractiveAnswerer:
             groups.add(cand, cand.passage.file, cand.tokens, may_open=may_open)
         chosen = [group.items for group in groups.groups]
 
-        short = self._short_answer(chosen[0][0])
+        short = self._short_answer(chosen[0][0], candidates)
         citations: list[Citation] = []
         parts: list[str] = []
         for group in chosen:
@@ -152,30 +188,49 @@ class ExtractiveAnswerer:
             short_answer=short,
         )
 
-    def _short_answer(self, top: _Candidate) -> ShortAnswer | None:
-        """The candidate of the quoted sentence that clearly wins, as a span of citation [1]."""
-        spans = sorted(top.spans, key=lambda s: -s.strength)
-        if not spans:
+    def _short_answer(self, top: _Candidate, ranked: Sequence[_Candidate]) -> ShortAnswer | None:
+        """The candidate of the quoted sentence that clearly wins, as a span of citation [1]:
+        of the kind asked for, linked to what the question is about, well ahead of any rival."""
+        cfg = self.config
+        best = top.best
+        if best is None or best.fit < 0.6:
             return None
-        best = spans[0]
-        if len(spans) > 1 and best.strength - spans[1].strength < self.config.short_margin:
+        if best.link < cfg.short_link and best.files < 2:
             return None
-        # One of several mentions, far from the question's words, is a guess.
-        if len(spans) > 1 and best.files < 2 and best.proximity < self.config.short_proximity:
+        rivals = [
+            f.strength
+            for c in ranked
+            if c.statement is not None and c.score >= top.score * cfg.keep_ratio
+            for f in c.statement.found
+            if f.key != best.key
+            and not _same_answer(f.key, best.key)
+            and not any(a <= f.start and f.end <= b for a, b in best.members)
+        ]
+        if rivals and best.strength - max(rivals) < cfg.short_margin:
             return None
+        start, end = best.start, best.end
+        if best.members:
+            # "Pete Hegseth and Mohamed Khaled Nordin": the whole list, as the sentence has it.
+            start = min(start, *(a for a, _ in best.members))
+            end = max(end, *(b for _, b in best.members))
+            if end - start > 120:
+                start, end = best.start, best.end
         return ShortAnswer(
-            text=top.text[best.start : best.end],
+            text=top.text[start:end],
             n=1,
-            start=top.start + best.start,
-            end=top.start + best.end,
+            start=top.start + start,
+            end=top.start + end,
         )
 
-    def rank_sentences(self, question: str, passages: Sequence[Passage]) -> list[_Candidate]:
+    def rank_sentences(
+        self, question: str, passages: Sequence[Passage], analysis: Question | None = None
+    ) -> list[_Candidate]:
         """The passages' sentences, best answer first."""
         cfg = self.config
         candidates = _sentences(passages)
         if not candidates:
             return []
+        analysis = analysis or analyse(question)
         words = _QuestionWords.of(question)
         kind = answer_kind(question)
         if kind is not None:
@@ -186,11 +241,11 @@ class ExtractiveAnswerer:
             cand.score = cfg.lexical_weight * cand.relevance
             cand.score += cfg.passage_weight * max(cand.passage.score, 0.0) / top
             cand.score -= cfg.number_weight * words.numbers_missing(cand)
-            if (best := cand.best_span) is not None:
-                cand.score += best.precision * (
-                    cfg.answer_weight + cfg.proximity_weight * best.proximity
+            if (span := max(cand.spans, key=lambda s: s.strength, default=None)) is not None:
+                cand.score += span.precision * (
+                    cfg.shape_weight + cfg.proximity_weight * span.proximity
                 )
-                cand.score += cfg.agreement_weight * min(best.files - 1, 3) / 3
+                cand.score += cfg.agreement_weight * min(span.files - 1, 3) / 3
         if cfg.max_embedded and len(candidates) > cfg.max_embedded:
             candidates = sorted(candidates, key=lambda c: -c.score)[: cfg.max_embedded]
         vectors = self.embedder.embed([question] + [c.text for c in candidates])
@@ -198,7 +253,49 @@ class ExtractiveAnswerer:
             cand.score += cfg.dense_weight * float(sim)
             cand.relevance = 0.45 * cand.relevance + 0.55 * float(sim)
         candidates.sort(key=lambda c: -c.score)
+        parsed = candidates[: cfg.max_parsed]
+        for cand, doc in zip(parsed, parse([c.text for c in parsed]), strict=True):
+            chunk = cand.passage.chunk
+            cand.statement = read_sentence(
+                analysis, doc, cand.context_text, chunk.title, chunk.text
+            )
+        _count_agreement(parsed)
+        for cand in parsed:
+            assert cand.statement is not None
+            cand.score -= cfg.missing_weight * _left_out(analysis, cand.statement)
+            if (best := cand.best) is not None:
+                cand.score += cfg.answer_weight * best.fit * best.link
+        candidates.sort(key=lambda c: -c.score)
         return candidates
+
+
+def _left_out(question: Question, statement: Statement) -> float:
+    """The share of the question's names and its specific focus that a sentence leaves out."""
+    wanted = len(question.names) + (0 if question.focus_generic else 1)
+    if not wanted:
+        return 0.0
+    stated = len(statement.names) + (0 if question.focus_generic else int(statement.focus))
+    return 1.0 - stated / wanted
+
+
+def _count_agreement(candidates: Sequence[_Candidate]) -> None:
+    """How many of the retrieved articles state each candidate: "Joe Biden" and "Biden" agree."""
+    files_of: dict[str, set[str]] = {}
+    for cand in candidates:
+        for found in cand.statement.found if cand.statement else []:
+            files_of.setdefault(found.key, set()).update(cand.passage.files)
+    for cand in candidates:
+        for found in cand.statement.found if cand.statement else []:
+            agreeing: set[str] = set()
+            for key, files in files_of.items():
+                if _same_answer(key, found.key):
+                    agreeing |= files
+            found.files = len(agreeing)
+
+
+def _same_answer(a: str, b: str) -> bool:
+    wa, wb = set(a.split()), set(b.split())
+    return bool(wa and wb) and (wa <= wb or wb <= wa)
 
 
 @dataclass(frozen=True)
@@ -260,8 +357,10 @@ def _sentences(passages: Sequence[Passage]) -> list[_Candidate]:
     ]
 
 
-_WORD = re.compile(r"[\w$%€£]+")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+
+
+_WORD = re.compile(r"[\w$%€£]+")
 
 
 def _find_answers(candidates: list[_Candidate], question: str, kind: str) -> None:

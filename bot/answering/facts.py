@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from bot.answering.lexicon import Lexicon
+from index.language.lexicon import Lexicon
 from index.vocabulary import MONTHS, NUMBER_WORDS, news_stopwords
 
 # A word, with its apostrophes: "don't", "Biden’s".

@@ -1,8 +1,12 @@
-"""Follow-up questions made to stand alone: by adding the question they follow, or by the model.
+"""Follow-up questions made to stand alone: from the previous turn, or by the model.
 
-A follow-up ("and when was that?") can't be searched for as it is. Without a model, the question it
-follows is added to it; with one, the model rewrites it from the recent turns, bounded in turns and
-in tokens. Which turns are recent is the service's to say (`history_turns`).
+A follow-up ("where is it based?", "for how much?", "and how about Oppenheimer?") can't be searched
+for as it is. Without a model, its pronouns are resolved from the previous turn (the short answer
+it gave, else the names its question gave), "how about X" puts X in the previous question's place,
+and a fragment or a question that names nothing gets the previous question as context, in
+parentheses after its own words, which lead. With a model, the model rewrites it from the recent
+turns, bounded in turns and in tokens. Which turns are recent is the service's to say
+(`history_turns`).
 """
 
 from __future__ import annotations
@@ -28,12 +32,45 @@ _FOLLOW_UP = re.compile(
 )
 
 
+_PRONOUN = re.compile(r"\b(it|they|them|he|she|him|her|its|their|his|hers)\b", re.I)
+_POSSESSIVE = frozenset({"its", "their", "his", "her"})
+_THERE = re.compile(r"\bthere\b", re.I)
+_HOW_ABOUT = re.compile(r"^\W*(and\s+|but\s+|so\s+)?(what|how)\s+about\s+(?P<x>.+?)\W*$", re.I)
+_FRAGMENT = re.compile(r"^\W*(and|but|so|also)\b", re.I)
+
+
 def with_previous_question(question: str, previous: Turn) -> str | None:
-    """A follow-up made searchable by adding the question it follows; None when `question` does
-    not read as a follow-up."""
-    if not _FOLLOW_UP.search(question):
-        return None
-    return f"{question} ({previous.question})"
+    """A follow-up made to stand alone from the previous turn; None when `question` does not read
+    as one."""
+    from index.language.questions import analyse
+
+    before = analyse(previous.question)
+    referent = previous.short_answer or (before.names[0] if before.names else None)
+    if (about := _HOW_ABOUT.match(question)) is not None:
+        # "And how about Oppenheimer?" after "How much did Barbie gross?": Oppenheimer's gross.
+        if before.names:
+            return previous.question.replace(before.names[0], about.group("x"), 1)
+        return f"{previous.question} ({about.group('x')})"
+    resolved = question
+    if referent is not None and _PRONOUN.search(question):
+        resolved = _PRONOUN.sub(lambda m: _pronoun_for(m.group(0), referent), question, count=1)
+    if _THERE.search(resolved) and previous.short_answer and previous.short_answer != referent:
+        resolved = _THERE.sub(previous.short_answer, resolved, count=1)
+    now = analyse(resolved)
+    if resolved != question and now.names:
+        return resolved
+    if now.names and not _FRAGMENT.match(question) and len(question.split()) > 3:
+        return None  # it names what it is about: a question of its own
+    context = previous.question.rstrip("?. ")
+    if previous.short_answer:
+        context += f" {previous.short_answer}"
+    return f"{resolved} ({context})"
+
+
+def _pronoun_for(pronoun: str, referent: str) -> str:
+    if pronoun.casefold() in _POSSESSIVE:
+        return f"{referent}'s"
+    return referent
 
 
 def estimate_tokens(text: str) -> int:
@@ -46,7 +83,7 @@ def bounded_history(history: Sequence[Turn], *, turns: int, tokens: int) -> list
     kept: list[Turn] = []
     budget = tokens
     for turn in reversed(list(history)[-turns:] if turns else []):
-        short = Turn(turn.question, turn.answer[:MAX_ANSWER_CHARS])
+        short = Turn(turn.question, turn.answer[:MAX_ANSWER_CHARS], turn.short_answer)
         cost = estimate_tokens(short.question) + estimate_tokens(short.answer)
         if cost > budget:
             break

@@ -198,6 +198,33 @@ class Lexicon:
             return False
         return any(self.wordnet.bases(word, p) for p in ("v", "a", "r"))
 
+    @cache  # noqa: B019
+    def ancestors(self, noun: str, senses: int = 2) -> frozenset[str]:
+        """The words of every more general class WordNet puts the noun's first `senses` senses
+        under ("senator": "legislator", ..., "person", "organism"), lowercase, "_" between words:
+        what kind of thing a question's "which senator" asks for."""
+        if self.wordnet is None:
+            return frozenset()
+        seen: set[tuple[str, int]] = set()
+        todo: list[tuple[str, int]] = []
+        for base in self.wordnet.bases(noun, "n")[:1]:
+            line = self.wordnet._index["n"].find(base.encode())
+            if line is None:
+                continue
+            fields = line.decode().split()
+            offsets = fields[6 + int(fields[3]) :][:senses]
+            todo += [("n", int(offset)) for offset in offsets]
+        words: set[str] = set()
+        while todo:
+            key = todo.pop()
+            if key in seen:
+                continue
+            seen.add(key)
+            synset = self._synset(*key)
+            words.update(w.casefold() for w in synset.words)
+            todo += [(p, o) for symbol, p, o, _, _ in synset.pointers if symbol in ("@", "@i")]
+        return frozenset(words)
+
     def _synsets(self, word: str) -> Iterator[tuple[str, str, Synset]]:
         """Each synset of each base form of `word`, in any part of speech: (pos, base, synset)."""
         if self.wordnet is None:

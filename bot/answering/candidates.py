@@ -1,0 +1,325 @@
+"""Typed candidate answers in a sentence, and how the sentence states what the question is about.
+
+A sentence is parsed (index/language/pipeline), and each of its entities of a kind the question
+wants (a PERSON for "who", MONEY for "how much did they pay") is a candidate, as are a role beside
+a name the question asks about ("U.S. Secretary of War, Pete Hegseth") and the object of the
+question's stranded preposition ("crashed into *a dump truck*"). A candidate is linked to the
+question when the parse puts it near a word that states the question's focus or relation
+("ambassador", "paid"): matched by lemma, by WordNet, or as a form of the same name. A candidate
+that only repeats the question is no candidate.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+from index.answer_types import parse_day
+from index.language.lexicon import lexicon
+from index.language.questions import LIGHT_VERBS, Question
+
+if TYPE_CHECKING:
+    from spacy.tokens import Doc, Span, Token
+
+# A dateline or credit opening a sentence: "LONDON —", "New York (CNN Business) —".
+_OPENING_CREDIT = re.compile(r"^[^.!?]{0,40}?(\((CNN|AP|Reuters|AFP)[^)]*\)|\s[—–]\s|:\s)")
+_WORD = re.compile(r"[\w$%€£]+")
+
+
+@dataclass
+class Found:
+    """A candidate answer: the sentence's text between `start` and `end`."""
+
+    start: int
+    end: int
+    text: str
+    fit: float  # how well its type fits the question's kind, 0 to 1
+    link: float  # 1 beside the word that states the question's focus or relation, towards 0 far
+    key: str  # folded, to count the articles that state it
+    members: tuple[tuple[int, int], ...] = ()  # the other names of a list ("X and Y")
+    files: int = 1
+
+    @property
+    def strength(self) -> float:
+        return self.fit * (0.5 + self.link) + 0.5 * min(self.files - 1, 2)
+
+
+@dataclass
+class Statement:
+    """What one sentence states of a question."""
+
+    focus: bool  # it states the question's focus (or it needs none)
+    verb: bool  # it states the question's relation (or it needs none)
+    names: frozenset[str]  # the question's names it states
+    numbers: frozenset[str]
+    days: bool  # it states the question's month and day (or it asks none)
+    content: frozenset[str]  # the question's content lemmas it states, in it or the one before
+    in_passage: frozenset[str]  # ... or anywhere in its passage
+    found: list[Found] = field(default_factory=list)
+
+
+def read_sentence(
+    question: Question, doc: Doc, context: str, title: str, passage: str
+) -> Statement:
+    """What `doc` (one sentence) states of the question, and its candidate answers.
+
+    Its words are read with the sentence before it (`context`), which its "it" and "they" refer
+    to; the names, numbers and focus of the question may stand anywhere in its `passage` or the
+    article's `title`: the passage is about them.
+    """
+    lemmas = _lemmas(doc)
+    around = lemmas | word_forms(context) | word_forms(title)
+    everywhere = around | word_forms(passage)
+    text_around = _undot(" ".join([doc.text, context, title, passage]).casefold())
+    anchors = [t for t in doc if _states(question.focus, t)] if question.focus else []
+    verb_tokens = [t for t in doc if _states(question.verb, t)] if question.verb else []
+    names = frozenset(n for n in question.names if _name_in(n, text_around, around))
+    numbers = frozenset(
+        n for n in question.numbers if re.search(rf"(?<![\d.,]){re.escape(n)}(?![\d])", text_around)
+    )
+    days = (
+        not question.days
+        or any(parse_day(ent.text) in question.days for ent in doc.ents)
+        or parse_day(context) in question.days
+    )
+    content = frozenset(c for c in question.content if _stated(c, around))
+    in_passage = frozenset(c for c in question.content if _stated(c, everywhere))
+    statement = Statement(
+        focus=question.focus_generic
+        or bool(anchors)
+        or _stated(question.focus or "", everywhere)
+        or _abbreviated(question.focus or "", text_around),
+        verb=question.verb is None or bool(verb_tokens) or _stated(question.verb, around),
+        names=names,
+        numbers=numbers,
+        days=days,
+        content=content,
+        in_passage=in_passage,
+    )
+    link_to = (
+        anchors
+        or verb_tokens
+        or [
+            t for t in doc if t.lemma_.casefold() in question.content or _is_name_token(t, question)
+        ]
+    )
+    statement.found = _candidates(question, doc, link_to)
+    return statement
+
+
+def _candidates(question: Question, doc: Doc, link_to: Sequence[Token]) -> list[Found]:
+    spans: list[tuple[Span, float]] = []
+    credit = _OPENING_CREDIT.match(doc.text)
+    credit_end = credit.end() if credit else 0
+    if question.kind == "role":
+        spans = [(s, 1.0) for s in _roles(question, doc)]
+    elif question.prep is not None and not question.typed:
+        spans = [(s, 0.8) for s in _prep_objects(question, doc)]
+    else:
+        for ent in doc.ents:
+            fit = question.labels.get(ent.label_, 0.0)
+            if fit > 0:
+                spans.append((ent, fit))
+        if question.kind == "named":
+            taken = {t.i for s, _ in spans for t in s}
+            for chunk in doc.noun_chunks:
+                proper = [t for t in chunk if t.pos_ == "PROPN"]
+                if proper and not any(t.i in taken for t in chunk):
+                    spans.append((doc[proper[0].i : proper[-1].i + 1], 0.6))
+    found: list[Found] = []
+    for span, fit in spans:
+        if span.start_char < credit_end or _echoes(question, span):
+            continue
+        text = span.text.rstrip(".,;:'’").removesuffix("'s").removesuffix("’s")
+        if len(text) < 2:
+            continue
+        link = _link(span, link_to)
+        members = _list_members(span) if question.plural else ()
+        found.append(
+            Found(
+                start=span.start_char,
+                end=span.start_char + len(text),
+                text=text,
+                fit=fit,
+                link=link,
+                key=_key(text, question),
+                members=members,
+            )
+        )
+    return found
+
+
+def _roles(question: Question, doc: Doc) -> list[Span]:
+    """Titles beside a name the question asks about: "U.S. Secretary of War, Pete Hegseth",
+    "Edgard D. Kagan, Ambassador", "Defence Minister Mohamed Khaled"."""
+    out: list[Span] = []
+    for ent in doc.ents:
+        if ent.label_ != "PERSON" or not any(
+            _name_in(n, ent.text.casefold(), set()) for n in question.names
+        ):
+            continue
+        root = ent.root
+        # "Secretary of War, Pete Hegseth": the name in apposition to the title.
+        if root.dep_ == "appos" and root.head.pos_ in ("NOUN", "PROPN"):
+            head = root.head
+            left = min(t.i for t in head.subtree if t.i < ent.start or t.i == head.i)
+            right = head.i + 1
+            for t in head.rights:
+                if t.dep_ == "prep" and t.i < ent.start:
+                    right = max(x.i for x in t.subtree) + 1
+            if left < right <= ent.start:
+                out.append(doc[left:right])
+        for child in root.children:
+            if child.dep_ == "appos" and child.i > root.i:
+                sub = sorted(child.subtree, key=lambda t: t.i)
+                out.append(doc[sub[0].i : sub[-1].i + 1])
+        # "Defense Secretary Pete Hegseth": title words before the name in one phrase.
+        before = [t for t in root.lefts if t.dep_ == "compound" and t.i < ent.start]
+        if before:
+            out.append(doc[before[0].i : ent.start])
+    return [s for s in out if any(t.pos_ in ("NOUN", "PROPN") for t in s)]
+
+
+def _prep_objects(question: Question, doc: Doc) -> list[Span]:
+    """The noun phrases a verb like the question's governs through its preposition ("died *of
+    cancer*", "crashed *into a dump truck*"), or as its object."""
+    out: list[Span] = []
+    for t in doc:
+        if t.dep_ == "prep" and t.lemma_.casefold() == question.prep:
+            for obj in t.children:
+                if obj.dep_ == "pobj":
+                    sub = sorted(obj.subtree, key=lambda x: x.i)
+                    out.append(doc[sub[0].i : sub[-1].i + 1])
+    return out
+
+
+def _list_members(span: Span) -> tuple[tuple[int, int], ...]:
+    """The names joined to this one by "and" ("Hegseth and Khaled"), as character spans."""
+    members = []
+    for t in span.root.conjuncts:
+        ent = next(
+            (e for e in t.doc.ents if e.start <= t.i < e.end and e.label_ == span.label_), None
+        )
+        if ent is not None and ent != span:
+            members.append((ent.start_char, ent.end_char))
+    return tuple(sorted(set(members)))
+
+
+def _link(span: Span, anchors: Sequence[Token]) -> float:
+    """1 / the parse's distance from the span to the nearest anchor (1 inside or beside it)."""
+    if not anchors:
+        return 0.0
+    best = min(_distance(span.root, a) for a in anchors)
+    if any(span.start <= a.i < span.end for a in anchors):
+        best = 1
+    return 1.0 / max(1, best)
+
+
+def _distance(a: Token, b: Token) -> int:
+    up_a = [a, *a.ancestors]
+    up_b = [b, *b.ancestors]
+    depth_b = {t.i: n for n, t in enumerate(up_b)}
+    for n, t in enumerate(up_a):
+        if t.i in depth_b:
+            return n + depth_b[t.i]
+    return len(up_a) + len(up_b)
+
+
+def _echoes(question: Question, span: Span) -> bool:
+    """A span whose every word is in the question says nothing new."""
+    words = [t.lemma_.casefold() for t in span if not t.is_punct and not t.is_stop]
+    if not words:
+        return True
+    if question.days and span.label_ == "DATE" and parse_day(span.text) in question.days:
+        return True
+    return all(w in question.words or w in _name_words(question) for w in words)
+
+
+@lru_cache(maxsize=1024)
+def _name_words_of(names: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(w.casefold() for n in names for w in _WORD.findall(n))
+
+
+def _name_words(question: Question) -> frozenset[str]:
+    return _name_words_of(question.names)
+
+
+def _is_name_token(token: Token, question: Question) -> bool:
+    return token.pos_ == "PROPN" and token.lower_ in _name_words(question)
+
+
+def _key(text: str, question: Question) -> str:
+    if question.kind == "date" and (day := parse_day(text)) is not None:
+        return f"{day[0]:02d}-{day[1]:02d}"
+    return " ".join(w.casefold() for w in _WORD.findall(text))
+
+
+def _lemmas(doc: Doc) -> set[str]:
+    return {t.lemma_.casefold() for t in doc} | {_undot(t.lower_) for t in doc}
+
+
+@lru_cache(maxsize=4096)
+def word_forms(text: str) -> frozenset[str]:
+    """The words of `text` (unparsed: the sentence before, a title) and their base forms."""
+    wordnet = lexicon().wordnet
+    out: set[str] = set()
+    for word in _WORD.findall(_undot(text.casefold())):
+        out.add(word)
+        if wordnet is not None:
+            for pos in ("n", "v"):
+                out.update(wordnet.bases(word, pos)[:1])
+    return frozenset(out)
+
+
+def _undot(text: str) -> str:
+    """Dotted abbreviations closed up: "u.s." is "us"."""
+    return re.sub(r"(?<=\b\w)\.(?=\w\b)|(?<=\b\w\.\w)\.", "", text)
+
+
+def _states(lemma: str | None, token: Token) -> bool:
+    """Whether the token says `lemma`: the same lemma or word, or a word WordNet relates."""
+    if lemma is None or token.is_punct:
+        return False
+    own = token.lemma_.casefold()
+    return own == lemma or token.lower_ == lemma or own in related(lemma) or lemma in related(own)
+
+
+def _stated(lemma: str, words: set[str]) -> bool:
+    if not lemma:
+        return False
+    if lemma in words:
+        return True
+    return bool(related(lemma) & words)
+
+
+@lru_cache(maxsize=8192)
+def related(lemma: str) -> frozenset[str]:
+    """`lemma` and the words that may say it (WordNet's synonyms and derivations), words of a
+    collocation apart, light verbs left out ("take part" is not "take")."""
+    if lemma in LIGHT_VERBS:
+        return frozenset()
+    lex = lexicon()
+    words = set(lex.related(lemma)) | set(lex.spelling_variants(lemma)) | set(lex.name_forms(lemma))
+    return frozenset(w for w in words if "_" not in w and " " not in w and w not in LIGHT_VERBS)
+
+
+def _abbreviated(word: str, text: str) -> bool:
+    """ "Sen." for "senator", "Gov." for "governor": a word's first letters and a full stop."""
+    return len(word) > 4 and bool(re.search(rf"\b{re.escape(word[:3])}[a-z]{{0,2}}\.\s", text))
+
+
+def _name_in(name: str, text: str, words: Iterable[str]) -> bool:
+    """A name is stated when its last word is (its family name, a company's main word), or the
+    whole of it, or a form WordNet gives ("Malaysian" for "Malaysia")."""
+    parts = [w.casefold() for w in _WORD.findall(name) if len(w) > 1 or w.isupper()]
+    if not parts:
+        return True
+    if re.search(rf"\b{re.escape(parts[-1])}\b", text) or re.search(
+        rf"\b{re.escape(' '.join(parts))}\b", text
+    ):
+        return True
+    forms = lexicon().name_forms(name)
+    return any(re.search(rf"\b{re.escape(f)}\b", text) for f in forms)

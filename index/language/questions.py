@@ -1,0 +1,394 @@
+"""What a question asks for: the kind of answer, its focus, and the facts it is constrained by.
+
+"Who is the US ambassador to Malaysia?" wants a person (`kind`), is about an "ambassador"
+(`focus`), and names "US" and "Malaysia" (`names`). "How much did NASA pay?" wants money and its
+relation is "pay" (`verb`). "What did the train crash into?" wants the object of "into" (`prep`).
+Everything is read from spaCy's parse of the question; what kind of thing a noun names ("senator"
+is a person, "rocket" an artifact) comes from WordNet.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+from typing import TYPE_CHECKING, Literal
+
+from index.answer_types import parse_day
+from index.language.lexicon import lexicon
+from index.language.pipeline import parse
+
+if TYPE_CHECKING:
+    from spacy.tokens import Doc, Token
+
+Kind = Literal[
+    "person",
+    "organisation",
+    "place",
+    "date",
+    "money",
+    "count",
+    "percent",
+    "quantity",
+    "role",
+    "named",
+    "description",
+]
+
+# The entity labels of spaCy's English model that can answer each kind, and how well each fits.
+LABELS: dict[Kind, Mapping[str, float]] = {
+    "person": {"PERSON": 1.0, "ORG": 0.4},
+    "organisation": {"ORG": 1.0, "PRODUCT": 0.4, "PERSON": 0.3},
+    "place": {"GPE": 1.0, "LOC": 1.0, "FAC": 0.9, "ORG": 0.3},
+    "date": {"DATE": 1.0, "TIME": 0.5},
+    "money": {"MONEY": 1.0, "CARDINAL": 0.3},
+    "count": {"CARDINAL": 1.0, "QUANTITY": 0.7, "MONEY": 0.3, "PERCENT": 0.3},
+    "percent": {"PERCENT": 1.0},
+    "quantity": {
+        "QUANTITY": 1.0,
+        "CARDINAL": 0.6,
+        "MONEY": 0.5,
+        "PERCENT": 0.6,
+        "DATE": 0.6,
+        "TIME": 0.6,
+    },
+    "role": {},
+    "named": {
+        "ORG": 1.0,
+        "PRODUCT": 1.0,
+        "WORK_OF_ART": 1.0,
+        "EVENT": 1.0,
+        "LAW": 1.0,
+        "FAC": 0.8,
+        "PERSON": 0.6,
+        "GPE": 0.6,
+        "NORP": 0.3,
+    },
+    "description": {},
+}
+# Nouns that only say which kind of answer is wanted ("which town", "what year"): an article
+# needn't use them ("near Mendon, Missouri"). A specific one ("which senator", "the CEO") must be
+# stated beside the answer.
+GENERIC_HEADS = frozenset(
+    [
+        "person",
+        "people",
+        "man",
+        "woman",
+        "one",
+        "thing",
+        "company",
+        "firm",
+        "organisation",
+        "organization",
+        "group",
+        "city",
+        "town",
+        "country",
+        "nation",
+        "place",
+        "state",
+        "region",
+        "area",
+        "location",
+        "year",
+        "month",
+        "day",
+        "date",
+        "time",
+        "week",
+        "decade",
+        "number",
+        "amount",
+        "figure",
+        "percentage",
+        "percent",
+        "share",
+        "proportion",
+        "kind",
+        "type",
+        "sort",
+        "name",
+    ]
+)
+_ROLE_HEADS = frozenset(["title", "job", "position", "role", "post", "office", "rank"])
+_MONEY_WORDS = frozenset(
+    [
+        "pay",
+        "cost",
+        "spend",
+        "raise",
+        "earn",
+        "gross",
+        "sell",
+        "buy",
+        "worth",
+        "charge",
+        "fine",
+        "bid",
+        "offer",
+        "price",
+        "fee",
+        "salary",
+        "budget",
+        "revenue",
+        "value",
+        "deal",
+        "contract",
+        "fund",
+        "funding",
+        "loan",
+        "debt",
+        "damages",
+        "award",
+        "prize",
+    ]
+)
+_HOW = {
+    "many": "count",
+    "much": "quantity",
+    "old": "quantity",
+    "long": "quantity",
+    "far": "quantity",
+    "fast": "quantity",
+    "big": "quantity",
+    "large": "quantity",
+    "tall": "quantity",
+    "high": "quantity",
+    "heavy": "quantity",
+    "deep": "quantity",
+}
+# Verbs that carry no relation of their own ("what is", "what did they do").
+LIGHT_VERBS = frozenset(["be", "have", "do", "get", "make", "go", "say", "tell", "happen", "want"])
+# Verbs whose subject is two or more ("who met"): the answer is a list.
+_TOGETHER = frozenset(
+    ["meet", "talk", "sign", "agree", "discuss", "negotiate", "attend", "join", "marry", "partner"]
+)
+
+
+@dataclass(frozen=True)
+class Question:
+    """A question's analysis; lemmas are lowercase."""
+
+    text: str
+    kind: Kind
+    labels: Mapping[str, float]  # entity labels that answer it, and how well
+    focus: str | None = None  # the noun it asks about ("ambassador", "drill"), as a lemma
+    focus_generic: bool = True  # a noun of the kind only ("town", "year"): needn't be stated
+    verb: str | None = None  # the relation it asks about ("pay", "replace"), not a light verb
+    prep: str | None = None  # a stranded preposition ("die of", "crash into")
+    names: tuple[str, ...] = ()  # proper names it states ("Pete Hegseth", "Malaysia")
+    numbers: tuple[str, ...] = ()  # numbers it states ("2019", "14")
+    days: tuple[tuple[int, int], ...] = ()  # a month's day without its year ("October 30")
+    content: tuple[str, ...] = ()  # its other words of content, as lemmas
+    plural: bool = False  # "who met": more than one
+    words: frozenset[str] = field(default_factory=frozenset)  # every word's lemma: echoes
+
+    @property
+    def typed(self) -> bool:
+        """Whether an answer must be an entity of a kind (not a role or a description)."""
+        return bool(self.labels)
+
+
+def analyse(question: str) -> Question:
+    """The analysis of `question` (parsing it on first use)."""
+    return _analyse(question.strip())
+
+
+@lru_cache(maxsize=1024)
+def _analyse(text: str) -> Question:
+    # A follow-up's context, in parentheses after its own words, is for searching: what the
+    # question asks is in its own words, and the names of the context count as its names.
+    own, _, context = text.partition(" (")
+    if context:
+        question = _analyse(own.strip())
+        extra = _analyse(context.rstrip(")").strip())
+        names = tuple(dict.fromkeys([*question.names, *extra.names]))
+        return replace(question, text=text, names=names, words=question.words | extra.words)
+    doc = parse([text])[0]
+    wh = next((t for t in doc if t.tag_ in ("WDT", "WP", "WP$", "WRB")), None)
+    focus = _focus(doc, wh)
+    kind = _kind(doc, wh, focus)
+    root = next((t for t in doc if t.dep_ == "ROOT"), None)
+    verb = _verb(doc, root)
+    # "die of", "crash into": a preposition whose object is the question word, or nothing.
+    prep = next(
+        (
+            t.lemma_.casefold()
+            for t in doc
+            if t.dep_ == "prep" and all(c is wh for c in t.children) and t.i > 0
+        ),
+        None,
+    )
+    names = tuple(n for n in _names(doc) if focus is None or n != focus.text)
+    numbers = tuple(
+        t.text for t in doc if t.like_num and t.ent_type_ not in ("DATE",) and t.text[0].isdigit()
+    )
+    days = () if any(_is_year(t) for t in doc) else tuple(d for d in [parse_day(text)] if d)
+    name_words = {w.casefold() for n in names for w in n.split()}
+    skip = {focus.i} if focus is not None else set()
+    content = tuple(
+        dict.fromkeys(
+            t.lemma_.casefold()
+            for t in doc
+            if t.i not in skip
+            and t.pos_ in ("NOUN", "VERB", "ADJ", "PROPN", "NUM", "ADV")
+            and not t.is_stop
+            and t.lemma_.casefold() not in LIGHT_VERBS
+            and t.text.casefold() not in name_words
+            and t.tag_ not in ("WDT", "WP", "WP$", "WRB")
+            and t.lemma_.casefold() not in _HOW
+        )
+    )
+    focus_lemma = focus.lemma_.casefold() if focus is not None else None
+    plural = bool(
+        (focus is not None and focus.tag_ in ("NNS", "NNPS"))
+        or (root is not None and root.lemma_.casefold() in _TOGETHER and kind == "person")
+        or (
+            root is not None
+            and root.tag_ == "VBP"
+            and kind == "person"
+            and wh is not None
+            and wh.dep_ == "nsubj"
+        )
+        or any(t.lemma_.casefold() == "part" and t.head.lemma_ == "take" for t in doc)
+    )
+    return Question(
+        text=text,
+        kind=kind,
+        labels=LABELS[kind],
+        focus=focus_lemma,
+        focus_generic=focus_lemma is None or focus_lemma in GENERIC_HEADS,
+        verb=verb,
+        prep=prep,
+        names=names,
+        numbers=numbers,
+        days=days,
+        content=content,
+        plural=plural,
+        words=frozenset(t.lemma_.casefold() for t in doc if not t.is_punct),
+    )
+
+
+def _focus(doc: Doc, wh: Token | None) -> Token | None:
+    """The noun the question asks about: "which Missouri *town*", "what is Pete Hegseth's job
+    *title*", "who is the US *ambassador*"."""
+    if wh is None:
+        return None
+    following = doc[wh.i + 1 :]
+    if wh.lower_ == "how" and len(following) > 1 and following[0].lower_ in ("many", "much"):
+        following = following[1:]  # "how many *passengers*"
+    if (
+        wh.lower_ in ("which", "what", "whose", "how")
+        and following
+        and following[0].pos_ in ("NOUN", "PROPN", "ADJ", "NUM")
+    ):
+        run = []
+        for t in following:
+            if t.pos_ in ("NOUN", "PROPN", "ADJ", "NUM") or t.dep_ == "compound" or t.text == "-":
+                run.append(t)
+            else:
+                break
+        nouns = [t for t in run if t.pos_ == "NOUN"]
+        if nouns:
+            return nouns[-1]
+    # "What is X's title?", "Who is the ambassador?": the noun on the other side of "is".
+    if wh.head.lemma_ == "be":
+        for child in wh.head.children:
+            if child is not wh and child.dep_ in ("nsubj", "attr") and child.pos_ in _NOUNS:
+                return child
+    return None
+
+
+_NOUNS = ("NOUN", "PROPN")
+
+
+def _kind(doc: Doc, wh: Token | None, focus: Token | None) -> Kind:
+    if wh is None:
+        return "description"
+    word = wh.lower_
+    lemmas = {t.lemma_.casefold() for t in doc}
+    if word == "how":
+        nxt = doc[wh.i + 1].lower_ if wh.i + 1 < len(doc) else ""
+        how = _HOW.get(nxt)
+        if how == "quantity" and nxt == "much" and lemmas & _MONEY_WORDS:
+            return "money"
+        if how == "count" and focus is None:
+            return "count"
+        if how is not None:
+            return "count" if how == "count" else "quantity"
+        return "description"
+    if word == "when":
+        return "date"
+    if word == "where":
+        return "place"
+    if word in ("who", "whom", "whose"):
+        return "person"
+    if word == "why":
+        return "description"
+    if "worth" in lemmas or (focus is not None and focus.lemma_.casefold() in _MONEY_WORDS):
+        return "money"
+    if focus is None:
+        return "description"
+    return _kind_of_noun(focus.lemma_.casefold())
+
+
+def _kind_of_noun(noun: str) -> Kind:
+    """What kind of answer "which NOUN" wants, from what WordNet says the noun is."""
+    if noun in ("year", "month", "day", "date", "time", "decade", "week"):
+        return "date"
+    if noun in ("country", "nation", "state", "city", "town", "village", "province"):
+        return "place"
+    if noun in ("percentage", "percent", "proportion", "share"):
+        return "percent"
+    if noun in ("number", "amount", "total"):
+        return "count"
+    if noun in _ROLE_HEADS:
+        return "role"
+    first = lexicon().ancestors(noun, 1)
+    if "person" in first:
+        return "person"
+    if first & {"location", "region"}:
+        return "place"
+    if first & {"cost", "money", "monetary_value", "fund", "assets"}:
+        return "money"
+    if first & {"proportion", "ratio"}:
+        return "percent"
+    if first & {"magnitude", "measure", "quantity", "rate", "property", "distance"}:
+        return "quantity"
+    if first & {"organization", "social_group"} and "gathering" not in first:
+        return "organisation"
+    return "named"
+
+
+def _verb(doc: Doc, root: Token | None) -> str | None:
+    """The relation asked about: the main verb, or the verb under a light one ("they say they
+    would *tackle*")."""
+    verbs = [t for t in doc if t.pos_ == "VERB" and t.lemma_.casefold() not in LIGHT_VERBS]
+    if root is not None and root in verbs:
+        return root.lemma_.casefold()
+    return verbs[0].lemma_.casefold() if verbs else None
+
+
+def _names(doc: Doc) -> tuple[str, ...]:
+    """The proper names the question states: its entities (not dates or numbers) and runs of
+    proper nouns, without a possessive."""
+    found: list[str] = []
+    for ent in doc.ents:
+        if ent.label_ in ("DATE", "TIME", "CARDINAL", "ORDINAL", "QUANTITY", "MONEY", "PERCENT"):
+            continue
+        found.append(ent.text.removesuffix("'s").removesuffix("’s").strip())
+    covered = {t.i for ent in doc.ents for t in ent}
+    run: list[str] = []
+    for t in [*doc, None]:
+        if t is not None and t.pos_ == "PROPN" and t.i not in covered and t.i > 0:
+            run.append(t.text)
+            continue
+        if run:
+            found.append(" ".join(run))
+            run = []
+    return tuple(dict.fromkeys(n for n in found if n and any(c.isupper() for c in n)))
+
+
+def _is_year(token: Token) -> bool:
+    return token.text.isdigit() and len(token.text) == 4 and token.text[:2] in ("19", "20")
