@@ -40,11 +40,11 @@ class ExtractiveConfig:
     passage_weight: float = 1.0
     # ... a candidate answer of the kind asked for, more when the parse links it to the
     # question's focus and when other articles state it too ...
-    shape_weight: float = 1.0
+    answer_weight: float = 1.0
     proximity_weight: float = 0.3
     agreement_weight: float = 0.8
     # ... a typed candidate (from the parse) linked to the question's focus ...
-    answer_weight: float = 0.0
+    typed_weight: float = 0.0
     # ... the question's numbers ("Splatoon 2", "2021") stated, in it or the sentence before ...
     number_weight: float = 0.3
     # ... the question's names and focus it states, less what it leaves out ...
@@ -243,7 +243,7 @@ class ExtractiveAnswerer:
             cand.score -= cfg.number_weight * words.numbers_missing(cand)
             if (span := max(cand.spans, key=lambda s: s.strength, default=None)) is not None:
                 cand.score += span.precision * (
-                    cfg.shape_weight + cfg.proximity_weight * span.proximity
+                    cfg.answer_weight + cfg.proximity_weight * span.proximity
                 )
                 cand.score += cfg.agreement_weight * min(span.files - 1, 3) / 3
         if cfg.max_embedded and len(candidates) > cfg.max_embedded:
@@ -264,7 +264,7 @@ class ExtractiveAnswerer:
             assert cand.statement is not None
             cand.score -= cfg.missing_weight * _left_out(analysis, cand.statement)
             if (best := cand.best) is not None:
-                cand.score += cfg.answer_weight * best.fit * best.link
+                cand.score += cfg.typed_weight * best.fit * best.link
         candidates.sort(key=lambda c: -c.score)
         return candidates
 
