@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from index.indexing import _FLUSH_CHUNKS
-from tests.conftest import _OUR_VARS, SEEDS, run_newsbot
+from tests.conftest import _OUR_VARS, OPT_IN, SEEDS, run_newsbot
 from tests.support.chroma_server import ChromaServer
 
 SUMMIT_Q = "Who met at the ASEAN defence meeting?"
@@ -56,7 +56,7 @@ def _write_articles(folder: Path, numbers: range, version: int = 1) -> None:
 
 def _env(**extra: str) -> dict[str, str]:
     base = {k: v for k, v in os.environ.items() if not k.startswith(_OUR_VARS)}
-    return {**base, **extra}
+    return {**base, **OPT_IN, **extra}
 
 
 def _snapshot(collection: Any) -> dict[str, tuple[str, dict[str, Any]]]:
