@@ -19,6 +19,7 @@ _SPACE = re.compile(r"[^\S\n]+")
 _NOT_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 # A language tag ("en", "pt-BR", "zh-Hant-TW") is short; anything longer is no tag.
 _LANGUAGE_CHARS = 35
+_CHAR_REF = re.compile(r"&#([xX][0-9a-fA-F]{1,8}|[0-9]{1,10});?")
 _SPACING = frozenset("\x0b\x0c\x1c\x1d\x1e\x1f\x85")  # controls that part words
 
 
@@ -41,6 +42,25 @@ def drop_controls(text: str) -> str:
     if not _NOT_TEXT.search(text):
         return text
     return _NOT_TEXT.sub(lambda m: " " if m.group() in _SPACING else "", text)
+
+
+def markup_without_controls(markup: str) -> str:
+    """HTML or XML without control characters, neither as they are nor written as character
+    references (`&#27;`), which the parser would turn into them."""
+    markup = drop_controls(markup)
+    if "&#" not in markup:
+        return markup
+    return _CHAR_REF.sub(_drop_control_ref, markup)
+
+
+def _drop_control_ref(match: re.Match[str]) -> str:
+    number = match.group(1)
+    try:
+        code = int(number[1:], 16) if number[:1] in "xX" else int(number)
+        char = chr(code)
+    except (ValueError, OverflowError):
+        return ""  # no character at all: the parser would choke on it too
+    return match.group(0) if not _NOT_TEXT.match(char) and code != 0 else ""
 
 
 def clean_paragraphs(pieces: list[str]) -> tuple[str, ...]:
