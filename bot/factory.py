@@ -12,11 +12,14 @@ from bot.answering.extractive import ExtractiveAnswerer
 from bot.errors import ConfigError
 from bot.service import NewsService
 from bot.settings import Settings
+from index.addresses import AddressPolicy
 from index.chunking import Chunker
 from index.embedding import Embedder
 from index.fetching import FetchConfig, Fetcher
 from index.indexing import Indexer
 from index.language.pipeline import preload as preload_language
+from index.private import private_dir
+from index.readers.limits import ReadLimits
 from index.retrieval import RetrievalConfig, Retriever
 from index.snapshots import Snapshots
 from index.source_state import SourceState
@@ -56,6 +59,8 @@ def chroma_config(settings: Settings) -> ChromaConfig:
 
 
 def build_store(settings: Settings, embedder: Embedder) -> ChunkStore:
+    # What is indexed, and every snapshot and history in there, is for the user's eyes only.
+    private_dir(settings.data_dir)
     return ChunkStore(chroma_config(settings), embedder.name, embedder.dim)
 
 
@@ -74,7 +79,16 @@ def build_indexer(settings: Settings, embedder: Embedder | None = None) -> Index
             max_redirects=settings.fetch_max_redirects,
             retries=settings.fetch_retries,
             user_agent=settings.fetch_user_agent,
+            allow=AddressPolicy.allowing(settings.fetch_allow_private),
         )
+    )
+    limits = ReadLimits(
+        max_article_bytes=settings.max_article_bytes,
+        max_feed_entries=settings.feed_max_entries,
+        max_field_chars=settings.max_metadata_chars,
+        max_pdf_pages=settings.pdf_max_pages,
+        document_timeout=settings.document_timeout,
+        document_memory=settings.document_max_mb << 20,
     )
     # Per collection: two collections may hold the same folder, each with its own snapshots.
     collection = settings.collection
@@ -83,7 +97,7 @@ def build_indexer(settings: Settings, embedder: Embedder | None = None) -> Index
         build_store(settings, embedder),
         embedder,
         chunker,
-        reader=SourceReader(fetcher, state),
+        reader=SourceReader(fetcher, state, limits),
         snapshots=Snapshots(settings.data_dir / "snapshots" / collection),
         catalog_dir=catalog_dir(settings),
     )

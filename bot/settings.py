@@ -10,6 +10,7 @@ from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.conversation import MAX_TURNS
+from index.articles import MAX_ARTICLE_BYTES
 
 LOCAL_EMBED_MODEL = "all-MiniLM-L6-v2"
 
@@ -91,6 +92,34 @@ class Settings(BaseSettings):
     fetch_user_agent: str = Field(
         f"newsbot/{_VERSION} (indexes news articles for question answering)",
         description="The User-Agent header sent with every fetch.",
+    )
+    fetch_allow_private: Annotated[tuple[str, ...], NoDecode] = Field(
+        (),
+        description="Internal addresses fetches may reach after all (they are refused otherwise): "
+        "host names, addresses or CIDR ranges, comma-separated, such as cms.intranet,10.20.0.0/16.",
+    )
+    feed_max_entries: int = Field(
+        500, ge=1, description="Entries read from one feed (the first ones); the rest are named."
+    )
+    max_metadata_chars: int = Field(
+        2000,
+        ge=100,
+        description="Longest link, id or author kept from a source's metadata; a longer link is "
+        "dropped, the rest cut, and the summary says so.",
+    )
+    pdf_max_pages: int = Field(
+        500, ge=1, description="Pages read from one PDF (the first ones); the summary says so."
+    )
+    max_article_bytes: int = Field(
+        MAX_ARTICLE_BYTES,
+        ge=1024,
+        description="Most text one article may have; a larger one is skipped and named.",
+    )
+    document_timeout: float = Field(
+        30.0, gt=0, le=3600, description="Seconds one PDF or Word file may take to read."
+    )
+    document_max_mb: int = Field(
+        1024, ge=64, description="Megabytes of memory reading one PDF or Word file may take."
     )
     watch_every: float = Field(
         600.0,
@@ -180,6 +209,17 @@ class Settings(BaseSettings):
             if not all(part.lstrip("-").isdigit() for part in parts):
                 raise ValueError("use numeric ids separated by commas, e.g. 12345,-100678")
             return {int(part) for part in parts}
+        return value
+
+    @field_validator("fetch_allow_private", mode="before")
+    @classmethod
+    def _allow_list(cls, value: object) -> object:
+        from index.addresses import AddressPolicy
+
+        if isinstance(value, str):
+            value = tuple(part.strip() for part in value.split(",") if part.strip())
+        if isinstance(value, list | tuple):
+            AddressPolicy.allowing(str(v) for v in value)  # ValueError names a bad entry
         return value
 
     @field_validator("telegram_bot_token", "telegram_webhook_secret", mode="before")

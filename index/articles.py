@@ -97,6 +97,7 @@ class Article:
     author: str | None = None
     language: str | None = None
     snapshot: bool = False
+    cuts: tuple[str, ...] = ()  # what its reader left out by a cap (pages, a link), for the summary
 
 
 def web_url(value: object) -> str | None:
@@ -121,8 +122,10 @@ def find_articles(
     root: Path, suffixes: tuple[str, ...] = ARTICLE_SUFFIXES
 ) -> Iterator[ArticleFile]:
     """Yield the files under `root` whose names end in `suffixes`, sorted, never leaving it through
-    a symlink loop."""
+    a symlink loop. A link to a folder outside `root` is not followed: it is yielded itself, for
+    the reader to name (a link to a file outside is yielded as any file is)."""
     root = root.resolve()
+    inside = str(root).rstrip(os.sep) + os.sep
     seen_dirs: set[tuple[int, int]] = set()
     for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
         try:
@@ -135,18 +138,28 @@ def find_articles(
             dirnames[:] = []
             continue
         seen_dirs.add(key)
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        here = Path(dirpath)
+        kept = []
+        for d in sorted(d for d in dirnames if not d.startswith(".")):
+            target = os.path.realpath(here / d)
+            if target == str(root) or target.startswith(inside):
+                kept.append(d)
+            else:
+                yield ArticleFile(
+                    path=here / d, root=root, name=(here / d).relative_to(root).as_posix()
+                )
+        dirnames[:] = kept
         for filename in sorted(filenames):
             if filename.startswith(".") or not filename.lower().endswith(suffixes):
                 continue
-            path = Path(dirpath) / filename
+            path = here / filename
             yield ArticleFile(path=path, root=root, name=path.relative_to(root).as_posix())
 
 
-def read_article(file: ArticleFile) -> Article:
-    """Read and decode one .txt or .md article; raise ArticleError with a short reason when it
-    can't be used."""
-    raw = read_file(file.path, MAX_ARTICLE_BYTES, "news articles are far smaller")
+def read_article(file: ArticleFile, limit: int = MAX_ARTICLE_BYTES) -> Article:
+    """Read and decode one .txt or .md article of at most `limit` bytes; raise ArticleError with a
+    short reason when it can't be used."""
+    raw = read_file(file.path, limit, "news articles are far smaller")
     text = decode_text(raw)
     if not text.strip():
         raise ArticleError("empty")

@@ -12,6 +12,7 @@
     ├── LanguageModelError      the English language pipeline (spaCy) cannot be loaded
     ├── ArticleError            an article cannot be read (reported per file, never fatal to a run)
     │   └── FetchError          a page or feed cannot be fetched (timeout, HTTP error, too large...)
+    │       └── AddressRefused  its address is internal (loopback, private...) and not opted in
     └── (more, in the application that uses this package)
 
 Each instance's message is written for the person at the keyboard: short, and saying what to do in
@@ -69,3 +70,7 @@ class ArticleError(NewsbotError):
 
 class FetchError(ArticleError):
     """A page or feed cannot be fetched; indexing names it in the summary and tries it next run."""
+
+
+class AddressRefused(FetchError):
+    """A page or feed is at an internal address that was not opted in: nothing was sent to it."""

@@ -1,5 +1,7 @@
-"""Fetching pages and feeds over HTTP: a timeout, a size limit, a content-type check, a bounded
-number of redirects, retries with backoff, an honest User-Agent, and conditional requests.
+"""Fetching pages and feeds over HTTP: one deadline per fetch, a size limit (on the bytes as they
+are inflated), a content-type check, a bounded number of redirects, retries with backoff, an honest
+User-Agent, conditional requests, and no connection to an internal address unless it is opted in
+(`index.network` makes the connections).
 
 Every way a fetch fails ends in one `FetchError` whose message is the reason a summary shows
 ("timed out after 20 s", "HTTP 404 Not Found", "redirect loop", ...).
@@ -8,16 +10,20 @@ Every way a fetch fails ends in one `FetchError` whose message is the reason a s
 from __future__ import annotations
 
 import time
+import zlib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from index.addresses import AddressPolicy
 from index.articles import megabytes
 from index.errors import FetchError
 
 if TYPE_CHECKING:
     import httpx
+
+    from index.network import Deadline
 
 # Answers that may be different a moment later: worth another try.
 _RETRY_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
@@ -25,14 +31,19 @@ _RETRY_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
 _MAX_RETRY_AFTER = 10.0
 
 
+# The encodings inflated here, a step at a time, so that the size limit holds as they are.
+_ENCODINGS = {"gzip": 16 + zlib.MAX_WBITS, "x-gzip": 16 + zlib.MAX_WBITS, "deflate": zlib.MAX_WBITS}
+
+
 @dataclass(frozen=True)
 class FetchConfig:
-    timeout: float = 20.0  # seconds for the whole of one try, from request to last byte
-    max_bytes: int = 5 * 1024 * 1024
+    timeout: float = 20.0  # seconds for the whole fetch: connects, redirects, retries, bodies
+    max_bytes: int = 5 * 1024 * 1024  # of the body, once inflated
     max_redirects: int = 5
     retries: int = 2  # tries after the first, for what may pass (timeouts, 429, 5xx, resets)
     backoff: float = 0.5  # seconds before the first retry, doubled for each next one
     user_agent: str = "news-indexer"
+    allow: AddressPolicy = field(default_factory=AddressPolicy)  # internal addresses opted in
 
 
 @dataclass(frozen=True)
@@ -58,6 +69,7 @@ class Fetcher:
     def __init__(self, config: FetchConfig | None = None) -> None:
         self.config = config or FetchConfig()
         self._client: httpx.Client | None = None
+        self._deadline: Deadline | None = None
 
     def get(
         self,
@@ -72,20 +84,32 @@ class Fetcher:
         With `etag` or `last_modified` from an earlier fetch, the server may answer 304 (not
         modified) and nothing is downloaded.
         """
-        headers = {"Accept": ", ".join([*accept, "*/*;q=0.1"])}
+        headers = {
+            "Accept": ", ".join([*accept, "*/*;q=0.1"]),
+            "Accept-Encoding": ", ".join(_ENCODINGS),
+        }
         if etag:
             headers["If-None-Match"] = etag
         if last_modified:
             headers["If-Modified-Since"] = last_modified
         cfg = self.config
-        for attempt in range(cfg.retries + 1):
-            try:
-                return self._follow(url, headers, accept)
-            except _Retry as retry:
-                if attempt == cfg.retries:
-                    tries = f" after {attempt + 1} tries" if attempt else ""
-                    raise FetchError(f"{retry.reason}{tries}") from None
-                time.sleep(min(retry.after or cfg.backoff * 2**attempt, _MAX_RETRY_AFTER))
+        client = self._http()
+        assert self._deadline is not None
+        # One deadline for all of it: the tries, the pauses between them, every redirect and read.
+        deadline = time.monotonic() + cfg.timeout
+        self._deadline.at = deadline
+        try:
+            for attempt in range(cfg.retries + 1):
+                try:
+                    return self._follow(client, url, headers, accept)
+                except _Retry as retry:
+                    pause = min(retry.after or cfg.backoff * 2**attempt, _MAX_RETRY_AFTER)
+                    if attempt == cfg.retries or time.monotonic() + pause >= deadline:
+                        tries = f" after {attempt + 1} tries" if attempt else ""
+                        raise FetchError(f"{retry.reason}{tries}") from None
+                    time.sleep(pause)
+        finally:
+            self._deadline.at = None
         raise AssertionError("unreachable")
 
     def close(self) -> None:
@@ -93,11 +117,13 @@ class Fetcher:
             self._client.close()
             self._client = None
 
-    def _follow(self, url: str, headers: dict[str, str], accept: Sequence[str]) -> Response:
+    def _follow(
+        self, client: httpx.Client, url: str, headers: dict[str, str], accept: Sequence[str]
+    ) -> Response:
         """One try: the request and its redirects, each checked."""
         seen = [url]
         while True:
-            with self._request(url, headers) as response:
+            with self._request(client, url, headers) as response:
                 if not response.has_redirect_location:
                     return self._read(response, accept)
                 target = response.next_request.url if response.next_request else None
@@ -111,11 +137,13 @@ class Fetcher:
                 raise FetchError(f"more than {self.config.max_redirects} redirects")
 
     @contextmanager
-    def _request(self, url: str, headers: dict[str, str]) -> Iterator[httpx.Response]:
+    def _request(
+        self, client: httpx.Client, url: str, headers: dict[str, str]
+    ) -> Iterator[httpx.Response]:
         import httpx
 
         try:
-            with self._http().stream("GET", url, headers=headers) as response:
+            with client.stream("GET", url, headers=headers) as response:
                 yield response
         except httpx.TimeoutException:
             raise _Retry(f"timed out after {self.config.timeout:g} s") from None
@@ -154,27 +182,75 @@ class Fetcher:
             raise FetchError(
                 f"over the size limit ({megabytes(int(declared))}; the limit is {megabytes(limit)})"
             )
-        # The timeout bounds each read; this bounds the whole, against a server that drips.
-        deadline = time.monotonic() + self.config.timeout
+        inflate = _Inflater(response.headers.get("content-encoding", ""), limit)
         body = bytearray()
-        for piece in response.iter_bytes():
-            body += piece
-            if len(body) > limit:
+        received = 0
+        # The raw bytes, inflated here: httpx inflates each piece whole, and 2 KB of gzip in gzip
+        # inflates to gigabytes at once.
+        for piece in response.iter_raw():
+            received += len(piece)
+            body += inflate(piece)
+            if len(body) > limit or received > limit:
                 raise FetchError(f"over the size limit (more than {megabytes(limit)})")
-            if time.monotonic() > deadline:
-                raise _Retry(f"timed out after {self.config.timeout:g} s")
+        body += inflate.end()
+        if len(body) > limit:
+            raise FetchError(f"over the size limit (more than {megabytes(limit)})")
         return bytes(body)
 
     def _http(self) -> httpx.Client:
         import httpx
 
+        from index.network import Deadline, GuardedBackend, guarded_transport
+
         if self._client is None:
+            self._deadline = Deadline()
             self._client = httpx.Client(
                 timeout=httpx.Timeout(self.config.timeout),
                 follow_redirects=False,  # followed here, to tell a loop and count them
                 headers={"User-Agent": self.config.user_agent},
+                transport=guarded_transport(GuardedBackend(self.config.allow, self._deadline)),
             )
         return self._client
+
+
+class _Inflater:
+    """A body's Content-Encoding undone a piece at a time, never past `limit` bytes out."""
+
+    def __init__(self, header: str, limit: int) -> None:
+        codings = [c.strip().lower() for c in header.split(",") if c.strip()]
+        codings = [c for c in codings if c != "identity"]
+        if len(codings) > 1:
+            # No server needs two; a stack of them is a bomb that each layer multiplies.
+            raise FetchError(f"refused: more than one content encoding ({header.strip()})")
+        if codings and codings[0] not in _ENCODINGS:
+            raise FetchError(f"unsupported content encoding ({codings[0]})")
+        self.limit = limit
+        self._coding = codings[0] if codings else None
+        self._zlib = zlib.decompressobj(_ENCODINGS[self._coding]) if self._coding else None
+        self._out = 0
+
+    def __call__(self, data: bytes) -> bytes:
+        if self._zlib is None:
+            return data
+        out = bytearray()
+        try:
+            while data:
+                # At most one byte past the room left: enough to tell the limit is passed.
+                out += self._zlib.decompress(data, max(self.limit - self._out - len(out), 0) + 1)
+                if self._out + len(out) > self.limit:
+                    break
+                data = self._zlib.unconsumed_tail
+        except zlib.error:
+            if self._coding == "deflate" and self._out == 0 and not out:
+                # Many servers send raw deflate, without the zlib header the name stands for.
+                self._zlib, self._coding = zlib.decompressobj(-zlib.MAX_WBITS), "raw deflate"
+                return self(data)
+            raise FetchError(f"a broken {self._coding} body") from None
+        self._out += len(out)
+        return bytes(out)
+
+    def end(self) -> bytes:
+        return b"" if self._zlib is None else self._zlib.flush()
 
 
 class _Retry(Exception):

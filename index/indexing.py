@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -17,8 +18,8 @@ from index.articles import READABLE_SUFFIXES, Article, find_articles
 from index.catalog_sync import update_if_present
 from index.chunking import Chunk, Chunker
 from index.embedding import Embedder, Vectors
-from index.snapshots import Snapshots
-from index.sources import Failed, Item, Keep, SourceReader, Unchanged, is_address
+from index.snapshots import Snapshots, snapshot_name
+from index.sources import Cut, Failed, Item, Keep, SourceReader, Unchanged, is_address
 from index.store import ChunkStore, StoredFile
 
 Progress = Callable[[int, int], None]
@@ -39,6 +40,7 @@ class IndexSummary:
     chunks_written: int = 0
     chunks_total: int = 0
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (file or address, reason)
+    cut: list[tuple[str, str]] = field(default_factory=list)  # (file or address, what a cap cut)
     stopped: bool = False  # asked to stop before every source was read
 
     def line(self) -> str:
@@ -47,6 +49,8 @@ class IndexSummary:
             f"{self.removed} removed, {len(self.skipped)} skipped files; "
             f"{self.chunks_written} chunks written, {self.chunks_total} in the index"
         )
+        if self.cut:
+            text += f"; {len(self.cut)} read in part"
         return text
 
 
@@ -89,10 +93,13 @@ class _Plan:
     # (root, source) of the files and addresses whose indexed articles stay even if not read now.
     kept: set[tuple[str, str]] = field(default_factory=set)
     _by_source: dict[tuple[str, str], list[str]] = field(default_factory=dict)
+    # The version (sha256) of each article the collection holds, as the run changes it.
+    written: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for fid, old in self.stored.items():
             self._by_source.setdefault((old.root, old.source), []).append(fid)
+            self.written[fid] = old.sha256
 
     def has_article(self, name: str) -> bool:
         old = self.stored.get(file_id(name))
@@ -122,6 +129,9 @@ class _Plan:
 
     def _take(self, item: Item, by_sha: dict[str, str]) -> _Pending | None:
         """Count an item in the summary; the article to write, if it is one that changed."""
+        if isinstance(item, Cut):
+            self.summary.cut.append((item.name, item.what))
+            return None
         if isinstance(item, Failed | Keep):
             # What was indexed of it before stays: a source that can't be read now loses nothing.
             self.kept.add((item.root, item.source))
@@ -134,6 +144,7 @@ class _Plan:
             self.summary.unchanged += len(fids)
             return None
         article, fid = item, file_id(item.name)
+        self.summary.cut.extend((article.name, what) for what in article.cuts)
         if fid in self.seen:
             elsewhere = "feed or page" if is_address(article.root) else "folder"
             self.summary.skipped.append((article.name, f"same name in another {elsewhere}"))
@@ -227,6 +238,7 @@ class Indexer:
         """
         if not rebuild:
             self.store.check_model()
+        started = time.time()
         summary = IndexSummary()
         state = self.reader.state
         with self.store.changes():
@@ -249,6 +261,7 @@ class Indexer:
             with ThreadPoolExecutor(1) as background:
                 ready: tuple[list[_Pending], Future[Vectors]] | None = None
                 for batch in _batches(plan.writes(progress)):
+                    plan.written.update((p.fid, p.article.sha256) for p in batch)
                     texts = [_embedding_text(p.article, c) for p in batch for c in p.chunks]
                     embedding = background.submit(self.embedder.embed, texts)
                     if ready:
@@ -260,6 +273,11 @@ class Indexer:
                 self.store.delete_file(fid)
                 self.snapshots.prune(fid)
                 summary.removed += 1
+                plan.written.pop(fid, None)
+            if not summary.stopped:
+                # What a run killed part way left: snapshots no stored chunk cites.
+                keep = (snapshot_name(fid, sha) for fid, sha in plan.written.items())
+                self.snapshots.prune_orphans(keep, before=started)
         # Only now that the writes are in: a run that failed halfway reads its sources again.
         state.save()
         if self.catalog_dir is not None:
@@ -270,7 +288,7 @@ class Indexer:
         return summary
 
     def close(self) -> None:
-        self.reader.fetcher.close()
+        self.reader.close()
 
     def _write(
         self, batch: list[_Pending], embedding: Future[Vectors], summary: IndexSummary

@@ -7,12 +7,12 @@ old one, and the old one goes only once the chunks that cite it are replaced.
 
 from __future__ import annotations
 
-import os
 import shutil
-import uuid
+from collections.abc import Iterable
 from pathlib import Path
 
 from index.articles import Article
+from index.private import private_dir, write_private
 
 
 class Snapshots:
@@ -23,16 +23,10 @@ class Snapshots:
 
     def save(self, article_id: str, article: Article) -> Path:
         """Write the article's text (UTF-8, line breaks as they are) and return its path."""
-        self.folder.mkdir(parents=True, exist_ok=True)
-        path = self.folder / f"{article_id}-{article.sha256[:12]}.txt"
+        private_dir(self.folder)
+        path = self.folder / snapshot_name(article_id, article.sha256)
         if not path.exists():
-            tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}")
-            try:
-                with tmp.open("w", encoding="utf-8", newline="") as f:
-                    f.write(article.text)
-                os.replace(tmp, path)
-            finally:
-                tmp.unlink(missing_ok=True)
+            write_private(path, article.text)
         return path.resolve()
 
     def prune(self, article_id: str, keep: Path | None = None) -> None:
@@ -41,5 +35,30 @@ class Snapshots:
             if keep is None or old.resolve() != keep:
                 old.unlink(missing_ok=True)
 
+    def prune_orphans(self, keep: Iterable[str], *, before: float) -> int:
+        """Delete the files (snapshots, half-written ones) not named in `keep` and last changed
+        before `before` (a `time.time()`): what a run killed between writing a snapshot and its
+        chunks, or its chunks and the pruning, left behind. A file changed since is another
+        process's, still at work. Returns how many went."""
+        names = set(keep)
+        gone = 0
+        try:
+            entries = list(self.folder.iterdir())
+        except FileNotFoundError:
+            return 0
+        for entry in entries:
+            try:
+                if entry.name not in names and entry.is_file() and entry.stat().st_mtime < before:
+                    entry.unlink()
+                    gone += 1
+            except FileNotFoundError:
+                continue
+        return gone
+
     def clear(self) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def snapshot_name(article_id: str, sha256: str) -> str:
+    """The file name of the snapshot of one version (`sha256`) of an article."""
+    return f"{article_id}-{sha256[:12]}.txt"

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path
+
+from index.private import private_dir, write_private
 
 log = logging.getLogger(__name__)
 _VERSION = 1
@@ -63,11 +63,6 @@ class SourceState:
 
     def save(self) -> None:
         """Write the state, whole or not at all (a temporary file renamed into place)."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(self.path.parent)
         sources = {key: asdict(v) for key, v in sorted(self._known.items())}
-        tmp = self.path.with_name(f"{self.path.name}.{uuid.uuid4().hex[:8]}.tmp")
-        try:
-            tmp.write_text(json.dumps({"version": _VERSION, "sources": sources}), encoding="utf-8")
-            os.replace(tmp, self.path)
-        finally:
-            tmp.unlink(missing_ok=True)
+        write_private(self.path, json.dumps({"version": _VERSION, "sources": sources}))

@@ -8,17 +8,23 @@ it can't be used now, in which case whatever was indexed of it stays.
 from __future__ import annotations
 
 import hashlib
+import logging
+import os
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from index.articles import Article, ArticleFile, read_article, read_file
 from index.errors import ArticleError
 from index.fetching import Fetcher, Response
+from index.readers.documents import DocumentReader
 from index.readers.extract import Extract, to_article
 from index.readers.feed import FEED_TYPES, FeedEntry, read_feed
 from index.readers.html_page import decode_page, read_html
+from index.readers.limits import ReadLimits
 from index.source_state import SourceState, Validators
+
+log = logging.getLogger(__name__)
 
 PAGE_TYPES = ("text/html", "application/xhtml+xml")
 XML_TYPES = ("application/xml", "text/xml")
@@ -58,6 +64,14 @@ class Failed:
 
 
 @dataclass(frozen=True)
+class Cut:
+    """A source was read only in part, by a cap (`what` says what was left out)."""
+
+    name: str
+    what: str
+
+
+@dataclass(frozen=True)
 class Keep:
     """What is indexed of a source stays even if it was not read now: entries that left a feed."""
 
@@ -65,7 +79,7 @@ class Keep:
     source: str
 
 
-Item = Article | Unchanged | Failed | Keep
+Item = Article | Unchanged | Failed | Keep | Cut
 
 
 class Known(Protocol):
@@ -84,19 +98,66 @@ def short_address(url: str) -> str:
     return url.split("://", 1)[-1]
 
 
+def failure_reason(exc: Exception) -> str:
+    """What the summary says of a source that failed with `exc`: its own message when it is one of
+    ours, else what went wrong in a few words (the traceback goes to the debug log)."""
+    if isinstance(exc, ArticleError):
+        return str(exc)
+    if isinstance(exc, RecursionError):
+        return "nested too deeply to read"
+    if isinstance(exc, MemoryError):
+        return "too large to read in memory"
+    detail = str(exc).splitlines()[0][:120] if str(exc) else ""
+    return f"could not be read ({exc.__class__.__name__}{': ' + detail if detail else ''})"
+
+
 @dataclass
 class SourceReader:
-    """Reads sources into items, with what the last run learnt of them (`state`)."""
+    """Reads sources into items, with what the last run learnt of them (`state`).
+
+    Each source fails on its own: whatever goes wrong while one file, address or feed entry is
+    read becomes its `Failed`, and the run reads on.
+    """
 
     fetcher: Fetcher
     state: SourceState
+    limits: ReadLimits = field(default_factory=ReadLimits)
+    documents: DocumentReader | None = None  # PDF and Word files; made on the first one
+
+    def close(self) -> None:
+        self.fetcher.close()
+        if self.documents is not None:
+            self.documents.close()
 
     def file(self, af: ArticleFile, known: Known) -> Iterator[Item]:
         """The articles of a file in an indexed folder."""
+        yield from self._guarded(af.name, str(af.root), af.name, lambda: self._file(af, known))
+
+    def address(self, url: str, known: Known) -> Iterator[Item]:
+        """The article of a page, or the entries of a feed, at `url`."""
+        yield from self._guarded(url, url, url, lambda: self._address(url, known))
+
+    @staticmethod
+    def _guarded(
+        name: str, root: str, source: str, read: Callable[[], Iterator[Item]]
+    ) -> list[Item]:
+        """A source's items, or its one failure: none of what it gave before it failed is used."""
+        try:
+            return list(read())
+        except Exception as exc:
+            log.debug("could not read %s", name, exc_info=True)
+            return [Failed(name, failure_reason(exc), root, source)]
+
+    def _file(self, af: ArticleFile, known: Known) -> Iterator[Item]:
         root, suffix = str(af.root), af.path.suffix.lower()
+        if (outside := _outside(af)) is not None:
+            yield Failed(
+                af.name, f"a link to {outside}, outside the folder: not followed", root, af.name
+            )
+            return
         if suffix not in _FILE_LIMITS:  # .txt and .md: the file is the article, read as it is
             try:
-                yield read_article(af)
+                yield read_article(af, self.limits.max_article_bytes)
             except ArticleError as exc:
                 yield Failed(af.name, str(exc), root, af.name)
             return
@@ -117,29 +178,45 @@ class SourceReader:
 
     def _file_items(self, af: ArticleFile, suffix: str, raw: bytes, known: Known) -> Iterator[Item]:
         from index.readers.export import read_export
-        from index.readers.pdf import read_pdf
-        from index.readers.word import read_docx
 
         root = str(af.root)
         try:
             if suffix in (".xml", ".rss", ".atom"):
-                entries = read_feed(raw)
+                entries, cuts = self._feed(af.name, raw)
                 yield Keep(root, af.name)
+                yield from cuts
                 yield from self._entries(
                     entries, root, af.name, known, lambda e: f"{af.name}#{e.key}"
                 )
             elif suffix in (".jsonl", ".json"):
-                for key, record in read_export(raw, lines=suffix == ".jsonl"):
+                records = read_export(
+                    raw, lines=suffix == ".jsonl", max_key_chars=self.limits.max_field_chars
+                )
+                for key, record in records:
                     yield self._article(record, f"{af.name}#{key}", root, af.name)
-            else:
-                reader = {".pdf": read_pdf, ".docx": read_docx}.get(suffix)
-                extract = reader(raw) if reader else read_html(decode_page(raw))
+            elif suffix in (".pdf", ".docx"):
+                extract = self._documents().read("pdf" if suffix == ".pdf" else "docx", raw)
                 yield self._article(extract, af.name, root, af.name)
+            else:
+                yield self._article(read_html(decode_page(raw)), af.name, root, af.name)
         except ArticleError as exc:
             yield Failed(af.name, str(exc), root, af.name)
 
-    def address(self, url: str, known: Known) -> Iterator[Item]:
-        """The article of a page, or the entries of a feed, at `url`."""
+    def _feed(
+        self, name: str, raw: bytes, url: str | None = None, media_type: str | None = None
+    ) -> tuple[list[FeedEntry], list[Cut]]:
+        """A feed's entries, up to the cap, and a `Cut` when it has more."""
+        entries, total = read_feed(raw, url=url, content_type=media_type, limits=self.limits)
+        if total == len(entries):
+            return entries, []
+        return entries, [Cut(name, f"read the first {len(entries):,} of {total:,} entries")]
+
+    def _documents(self) -> DocumentReader:
+        if self.documents is None:
+            self.documents = DocumentReader(self.limits)
+        return self.documents
+
+    def _address(self, url: str, known: Known) -> Iterator[Item]:
         seen = self.state.get(url) if known.has_source(url, url) else None
         try:
             response = self.fetcher.get(
@@ -162,16 +239,13 @@ class SourceReader:
         yield from items
 
     def _response_items(self, url: str, response: Response, known: Known) -> Iterator[Item]:
-        from index.readers.pdf import read_pdf
-
         try:
             if _is_feed(response):
-                entries = read_feed(
-                    response.body, url=response.url, content_type=response.media_type
-                )
+                entries, cuts = self._feed(url, response.body, response.url, response.media_type)
+                yield from cuts
                 yield from self._entries(entries, url, url, known, _entry_name(url))
             elif response.media_type == PDF_TYPE:
-                extract = read_pdf(response.body)
+                extract = self._documents().read("pdf", response.body)
                 yield self._article(_at(extract, response.url), short_address(url), url, url)
             else:
                 page = read_html(decode_page(response.body, response.charset), url=response.url)
@@ -187,19 +261,26 @@ class SourceReader:
         known: Known,
         name_of: Callable[[FeedEntry], str],
     ) -> Iterator[Item]:
-        """A feed's entries: its full content where the feed has it, else the linked page."""
+        """A feed's entries: its full content where the feed has it, else the linked page. An
+        entry that fails is named on its own, and the feed reads on."""
         for entry in entries:
             name = name_of(entry)
-            if entry.extract.paragraphs:
-                yield self._article(entry.extract, name, root, source)
-            elif entry.link:
-                yield self._linked(entry, name, root, source, known)
-            elif entry.summary:
-                yield self._article(
-                    replace(entry.extract, paragraphs=entry.summary), name, root, source
-                )
-            else:
-                yield Failed(name, "no text: neither content nor a link", root, source)
+            try:
+                yield self._entry(entry, name, root, source, known)
+            except Exception as exc:
+                log.debug("could not read %s", name, exc_info=True)
+                yield Failed(name, failure_reason(exc), root, source)
+
+    def _entry(self, entry: FeedEntry, name: str, root: str, source: str, known: Known) -> Item:
+        if entry.extract.paragraphs:
+            return self._article(entry.extract, name, root, source)
+        if entry.link:
+            return self._linked(entry, name, root, source, known)
+        if entry.summary:
+            return self._article(
+                replace(entry.extract, paragraphs=entry.summary), name, root, source
+            )
+        return Failed(name, "no text: neither content nor a link", root, source)
 
     def _linked(self, entry: FeedEntry, name: str, root: str, source: str, known: Known) -> Item:
         """An entry whose article is on its page: fetched again only when the entry changed."""
@@ -221,20 +302,30 @@ class SourceReader:
             url=page.url or entry.link,
             author=feed.author or page.author,
             language=page.language or feed.language,
+            cuts=feed.cuts + page.cuts,
         )
         article = self._article(merged, name, root, source)
         if isinstance(article, Article):
             self.state.put(name, Validators(fingerprint=entry.fingerprint))
         return article
 
-    @staticmethod
-    def _article(extract: Extract | str, name: str, root: str, source: str) -> Article | Failed:
+    def _article(
+        self, extract: Extract | str, name: str, root: str, source: str
+    ) -> Article | Failed:
         if isinstance(extract, str):  # why the record can't be used
             return Failed(name, extract, root, source)
         try:
-            return to_article(extract, name=name, root=root, source=source)
+            return to_article(extract, name=name, root=root, source=source, limits=self.limits)
         except ArticleError as exc:
             return Failed(name, str(exc), root, source)
+
+
+def _outside(af: ArticleFile) -> str | None:
+    """Where a file found through a link leads, when that is outside its indexed folder."""
+    # realpath, not Path.resolve: it doesn't raise on a link loop, which read_file names.
+    target = os.path.realpath(af.path)
+    root = str(af.root)
+    return None if target == root or target.startswith(root.rstrip(os.sep) + os.sep) else target
 
 
 def _is_feed(response: Response) -> bool:

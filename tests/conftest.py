@@ -24,6 +24,9 @@ SEED_A = "000_68f61c1e7e3a137d.txt"  # the U.S. embassy's account
 SEED_B = "001_883e8d29559a4da5.txt"  # the Malaysian outlet's account
 
 _OUR_VARS = ("NEWSBOT_", "OPENAI_", "CHROMA_", "TELEGRAM_")
+# The tests' web servers are on loopback, which fetches refuse unless it is opted in: 127.0.0.1 is
+# the tests' "public" side, and 127.0.0.2 (also loopback on Linux) the internal one, never opted in.
+OPT_IN = {"NEWSBOT_FETCH_ALLOW_PRIVATE": "127.0.0.1"}
 _PROXY_VARS = ("http_proxy", "https_proxy", "all_proxy")
 
 
@@ -43,6 +46,8 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, cache_home: Path)
         if name.startswith(_OUR_VARS) or name.lower() in _PROXY_VARS:
             monkeypatch.delenv(name)
     monkeypatch.setenv("NEWSBOT_DATA_DIR", str(tmp_path / "data"))
+    for name, value in OPT_IN.items():
+        monkeypatch.setenv(name, value)
     # Not a NEWSBOT_ variable, so it reaches the commands that tests run with those stripped.
     monkeypatch.setenv("XDG_CACHE_HOME", str(cache_home))
     monkeypatch.chdir(tmp_path)
@@ -106,6 +111,7 @@ def run_newsbot(
 ) -> subprocess.CompletedProcess[str]:
     base = {k: v for k, v in os.environ.items() if not k.startswith(_OUR_VARS)}
     base["NEWSBOT_DATA_DIR"] = str(data_dir)
+    base.update(OPT_IN)
     base.update(env or {})
     return subprocess.run(
         [sys.executable, "-m", "bot", *args],

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from index.indexing import _FLUSH_CHUNKS
-from tests.conftest import _OUR_VARS, SEEDS, run_newsbot
+from tests.conftest import _OUR_VARS, OPT_IN, SEEDS, run_newsbot
 from tests.support.chroma_server import ChromaServer
 
 SUMMIT_Q = "Who met at the ASEAN defence meeting?"
@@ -56,7 +56,7 @@ def _write_articles(folder: Path, numbers: range, version: int = 1) -> None:
 
 def _env(**extra: str) -> dict[str, str]:
     base = {k: v for k, v in os.environ.items() if not k.startswith(_OUR_VARS)}
-    return {**base, **extra}
+    return {**base, **OPT_IN, **extra}
 
 
 def _snapshot(collection: Any) -> dict[str, tuple[str, dict[str, Any]]]:
@@ -340,3 +340,101 @@ def test_index_killed_part_way_is_repaired_by_the_next_run(
     assert service.search("library number 87", k=1)[0].file == "lib_087.txt"
     top = service.search("library number 33 edition 2", k=1)[0]
     assert top.file == "lib_033.txt" and "edition 2" in top.chunk.text
+
+
+# ------------------------------------------------- SIGKILL at the writes of snapshots and state
+
+# Runs `newsbot index` and SIGKILLs it at one write: right after a snapshot is written (its chunks
+# not yet), right before the old snapshots are pruned (the new chunks in), or as the sources'
+# state is saved.
+_WRITE_HARNESS = """
+import os, signal, sys
+from pathlib import Path
+from bot.factory import build_indexer
+from bot.settings import Settings
+from index.snapshots import Snapshots
+from index.source_state import SourceState
+
+mode, folder = sys.argv[1], Path(sys.argv[2])
+real_save, real_prune, real_state = Snapshots.save, Snapshots.prune, SourceState.save
+
+def save(self, fid, article):
+    path = real_save(self, fid, article)
+    if mode == "after-snapshot":
+        os.kill(os.getpid(), signal.SIGKILL)
+    return path
+
+def prune(self, fid, keep=None):
+    if mode == "before-prune" and keep is not None:
+        os.kill(os.getpid(), signal.SIGKILL)
+    real_prune(self, fid, keep)
+
+def state(self):
+    if mode == "state-save":
+        os.kill(os.getpid(), signal.SIGKILL)
+    real_state(self)
+
+Snapshots.save, Snapshots.prune, SourceState.save = save, prune, state
+build_indexer(Settings()).run([folder])
+"""
+
+
+def _sources_folder(folder: Path, version: int) -> None:
+    """A feed, an export and a page, each with an edition number that changes with `version`."""
+    import json
+
+    from tests.support.news_pages import STORIES, export_record, news_page, rss_feed
+
+    folder.mkdir(parents=True, exist_ok=True)
+    harbour, ferry, market = STORIES
+    edition = f" (edition {version})."
+    (folder / "wire.rss").write_text(
+        rss_feed([ferry], full=True).replace(ferry.paragraphs[0][-1:], edition, 1)
+    )
+    record = export_record(market)
+    record["body"] = str(record["body"]) + edition
+    (folder / "cms.jsonl").write_text(json.dumps(record) + "\n")
+    (folder / "page.html").write_text(news_page(harbour, 0).replace("</p>", f"{edition}</p>", 1))
+
+
+# Metadata that names the data dir (a snapshot's path), which differs between two builds.
+_DATA_DIR_KEYS = ("snapshot", "_node_content")
+
+
+def _referenced_snapshots(data: Path) -> set[str]:
+    got = _embedded_collection(data).get(include=["metadatas"])
+    return {Path(m["snapshot"]).name for m in got["metadatas"] if m.get("snapshot")}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mode", ["after-snapshot", "before-prune", "state-save"])
+def test_index_killed_at_a_write_leaves_no_orphan_snapshot(tmp_path: Path, mode: str) -> None:
+    folder, data = tmp_path / "articles", tmp_path / "data"
+    _sources_folder(folder, 1)
+    assert run_newsbot("index", str(folder), data_dir=data).returncode == 0
+    _sources_folder(folder, 2)
+    harness = subprocess.run(
+        [sys.executable, "-c", _WRITE_HARNESS, mode, str(folder)],
+        env=_env(NEWSBOT_DATA_DIR=str(data)),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert harness.returncode == -signal.SIGKILL, harness.stderr
+    snapshots = data / "snapshots" / "articles"
+    repair = run_newsbot("index", str(folder), data_dir=data)
+    assert repair.returncode == 0, repair.stderr
+    clean = tmp_path / "clean"
+    assert run_newsbot("index", str(folder), data_dir=clean).returncode == 0
+    on_disk = {p.name for p in snapshots.iterdir()}
+    assert on_disk == _referenced_snapshots(data), (mode, on_disk)
+    assert on_disk == {p.name for p in (clean / "snapshots" / "articles").iterdir()}
+    repaired = {
+        i: (d, {k: v for k, v in m.items() if k not in _DATA_DIR_KEYS})
+        for i, (d, m) in _snapshot(_embedded_collection(data)).items()
+    }
+    fresh = {
+        i: (d, {k: v for k, v in m.items() if k not in _DATA_DIR_KEYS})
+        for i, (d, m) in _snapshot(_embedded_collection(clean)).items()
+    }
+    assert repaired == fresh

@@ -18,7 +18,7 @@ import pytest
 from bot.errors import ConfigError
 from bot.terminal.chat import HELP
 from bot.terminal.watch import parse_duration
-from tests.conftest import _OUR_VARS, SEED_A, SEEDS
+from tests.conftest import _OUR_VARS, OPT_IN, SEED_A, SEEDS
 from tests.support.news_pages import LATE_STORY, STORIES, news_page, rss_feed
 from tests.support.web_server import Route, WebServer
 
@@ -32,6 +32,7 @@ class Process:
     def __init__(self, args: list[str], data_dir: Path, *, stdin: bool = False) -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith(_OUR_VARS)}
         env["NEWSBOT_DATA_DIR"] = str(data_dir)
+        env.update(OPT_IN)
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "bot", *args],
             env=env,

@@ -54,7 +54,7 @@ ENV = {
 }
 # Path: what the summary must say of it.
 BAD = {
-    "/slow": "timed out after 1 s after 2 tries",
+    "/slow": "timed out after 1 s",  # one deadline for every try: no time is left for a second
     "/missing": "HTTP 404 Not Found",
     "/error": "HTTP 500 Internal Server Error after 2 tries",
     "/loop-a": "redirect loop",

@@ -84,6 +84,9 @@ def cli() -> None:
     )
     # Secret values (keys, tokens) never reach the terminal or a log, even when a library quotes one.
     protect_environment()
+    # Whatever newsbot writes (the store, snapshots of articles, the question history) is readable
+    # by the user alone, whichever library writes it.
+    os.umask(0o077)
     # httpx logs request URLs at INFO, and Telegram's contain the bot token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("bm25s").setLevel(logging.WARNING)
@@ -145,6 +148,8 @@ def index_command(sources: tuple[str, ...], rebuild: bool, watch: bool, every: s
         click.echo(summary.line())
         for name, reason in summary.skipped:
             click.echo(f"  skipped {name}: {reason}")
+        for name, what in summary.cut:
+            click.echo(f"  cut {name}: {what}")
 
 
 @contextmanager

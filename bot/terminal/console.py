@@ -167,7 +167,9 @@ class TerminalChat:
         if self.history_file is not None:
             try:
                 self.history_file.parent.mkdir(parents=True, exist_ok=True)
-                self.history_file.touch()
+                # The questions asked are the user's own business.
+                self.history_file.touch(mode=0o600)
+                self.history_file.chmod(0o600)
                 history = FileHistory(str(self.history_file))
             except OSError as exc:
                 log.debug("question history not kept: %s", exc)

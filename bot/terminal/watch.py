@@ -1,13 +1,16 @@
 """`newsbot index --watch`: index the folders and addresses again and again, one line a cycle, until
 Ctrl-C or SIGTERM.
 
-Each cycle is an ordinary incremental run (`Indexer.run`), so it reads only what changed. A cycle
-that fails for a reason that may pass (the Chroma server down, another process writing) is logged
-and the next one tries again; a stop request ends the cycle after the article being read.
+Each cycle is an ordinary incremental run (`Indexer.run`), so it reads only what changed. A source
+that fails is named in the cycle's line and never ends it. A cycle that fails anyway (the Chroma
+server down, another process writing, or anything unforeseen) is logged and the next one tries
+again; only a fault no later cycle can get past (the collection built with another embedding
+model) ends the watch. A stop request ends the cycle after the article being read.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 import signal
 import threading
@@ -19,8 +22,10 @@ from pathlib import Path
 from types import FrameType
 
 from bot.errors import ConfigError, describe
-from index.errors import ServerUnavailable, StoreBusy
+from index.errors import CollectionNameError, EmbeddingMismatch, NewsbotError
 from index.indexing import Indexer, IndexSummary
+
+log = logging.getLogger(__name__)
 
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([smhd]?)", re.I)
 _UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -42,13 +47,20 @@ def parse_duration(text: str) -> float:
 
 def cycle_line(number: int, summary: IndexSummary, seconds: float) -> str:
     """What one cycle did, in one line, with the first sources it skipped and why."""
-    stamp = datetime.now().strftime("%Y-%m-%d %H:%M:%S")
-    line = f"{stamp} cycle {number}: {summary.line()} ({seconds:.1f} s)"
+    line = f"{_stamp()} cycle {number}: {summary.line()} ({seconds:.1f} s)"
     skipped = summary.skipped
     if skipped:
         named = "; ".join(f"{name} ({why})" for name, why in skipped[:_NAMED_SKIPS])
         more = f"; and {len(skipped) - _NAMED_SKIPS} more" if len(skipped) > _NAMED_SKIPS else ""
         line += f"; skipped {named}{more}"
+    if summary.cut:
+        named = "; ".join(f"{name} ({what})" for name, what in summary.cut[:_NAMED_SKIPS])
+        more = (
+            f"; and {len(summary.cut) - _NAMED_SKIPS} more"
+            if len(summary.cut) > _NAMED_SKIPS
+            else ""
+        )
+        line += f"; cut {named}{more}"
     if summary.stopped:
         line += "; stopped before the end"
     return line
@@ -74,12 +86,26 @@ def run_watch(
                     folders, addresses=addresses, rebuild=rebuild and number == 1, stop=stop.is_set
                 )
                 report(cycle_line(number, summary, time.monotonic() - started))
-            except (ServerUnavailable, StoreBusy) as exc:
+            except (EmbeddingMismatch, CollectionNameError, ConfigError):
+                raise  # every cycle would fail the same way until the settings change
+            except NewsbotError as exc:
                 # It may pass: the server restarts, the other writer finishes.
-                stamp = datetime.now().strftime("%Y-%m-%d %H:%M:%S")
-                report(f"{stamp} cycle {number}: failed, tried again next cycle: {describe(exc)}")
+                report(
+                    f"{_stamp()} cycle {number}: failed, tried again next cycle: {describe(exc)}"
+                )
+            except Exception as exc:
+                # Not foreseen, and maybe not for good: the next cycle tries, and the log has why.
+                log.error("cycle %d failed", number, exc_info=True)
+                report(
+                    f"{_stamp()} cycle {number}: failed, tried again next cycle: unexpected "
+                    f"{exc.__class__.__name__}"
+                )
             stop.wait(max(0.0, every - (time.monotonic() - started)))
         report("stopped")
+
+
+def _stamp() -> str:
+    return datetime.now().strftime("%Y-%m-%d %H:%M:%S")
 
 
 @contextmanager

@@ -48,6 +48,7 @@ LIST_FIELDS = ("articles", "items", "data", "results", "posts", "stories", "entr
 # A body with a tag in it is HTML, as CMSs store it.
 _HTML_TAG = re.compile(r"<(p|div|br|h[1-6]|ul|li|span|a|strong|em|b|i)\b", re.I)
 
+_TOO_DEEP = "JSON nested too deeply to read"
 Record = tuple[str, Extract | str]  # (its key in the file, the article or why it can't be used)
 
 
@@ -55,22 +56,25 @@ class _Broken(str):
     """Why a line of JSON Lines could not be parsed (a line may hold a JSON string, too)."""
 
 
-def read_export(raw: bytes, *, lines: bool) -> list[Record]:
-    """The records of an export, JSON Lines when `lines`; ArticleError when none can be found."""
+def read_export(raw: bytes, *, lines: bool, max_key_chars: int = 2000) -> list[Record]:
+    """The records of an export, JSON Lines when `lines`; ArticleError when none can be found, or
+    when a record is nested too deeply to read."""
     text = decode_text(raw)
     if lines:
-        return _keyed(_jsonl_records(text))
+        return _keyed(_jsonl_records(text), max_key_chars)
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ArticleError(f"not JSON ({exc.msg}, line {exc.lineno})") from None
+    except RecursionError:
+        raise ArticleError(_TOO_DEEP) from None
     records = _records_in(data)
     if records is None:
         fields = ", ".join(LIST_FIELDS[:4])
         raise ArticleError(
             f"no articles found (expected a list of records, one record, or a list under {fields}…)"
         )
-    return _keyed((str(n), r) for n, r in enumerate(records, start=1))
+    return _keyed(((str(n), r) for n, r in enumerate(records, start=1)), max_key_chars)
 
 
 def _jsonl_records(text: str) -> Iterator[tuple[str, Any]]:
@@ -81,6 +85,9 @@ def _jsonl_records(text: str) -> Iterator[tuple[str, Any]]:
             yield f"line {n}", json.loads(line)
         except json.JSONDecodeError as exc:
             yield f"line {n}", _Broken(f"not JSON ({exc.msg}, column {exc.colno})")
+        except RecursionError:
+            # No article is nested a thousand levels deep: the file is made to break readers.
+            raise ArticleError(f"{_TOO_DEEP}, line {n}") from None
 
 
 def _records_in(data: Any) -> list[Any] | None:
@@ -97,7 +104,7 @@ def _records_in(data: Any) -> list[Any] | None:
     return None
 
 
-def _keyed(records: Iterator[tuple[str, Any]]) -> list[Record]:
+def _keyed(records: Iterator[tuple[str, Any]], max_key_chars: int) -> list[Record]:
     """Each record under its id (else its URL, else its place), each key once."""
     out: list[Record] = []
     seen: set[str] = set()
@@ -112,7 +119,7 @@ def _keyed(records: Iterator[tuple[str, Any]]) -> list[Record]:
         found_id = _first(fields, ID_FIELDS)
         if isinstance(found_id, int) and not isinstance(found_id, bool):
             found_id = str(found_id)
-        key = text_of(found_id) or text_of(_first(fields, URL_FIELDS)) or place
+        key = (text_of(found_id) or text_of(_first(fields, URL_FIELDS)) or place)[:max_key_chars]
         if key in seen:
             key = f"{key} ({place})"
         seen.add(key)

@@ -14,6 +14,7 @@ from typing import Any
 from index.errors import ArticleError
 from index.readers.extract import Extract, clean_paragraphs, text_of
 from index.readers.html_page import html_paragraphs
+from index.readers.limits import ReadLimits
 
 # feedparser reads on past these, as any feed reader does; every other XML error is a broken feed.
 _TOLERATED = ("undefined entity",)
@@ -33,9 +34,14 @@ class FeedEntry:
 
 
 def read_feed(
-    raw: bytes, *, url: str | None = None, content_type: str | None = None
-) -> list[FeedEntry]:
-    """The entries of a feed; ArticleError when it is malformed or no feed at all."""
+    raw: bytes,
+    *,
+    url: str | None = None,
+    content_type: str | None = None,
+    limits: ReadLimits | None = None,
+) -> tuple[list[FeedEntry], int]:
+    """The first `limits.max_feed_entries` entries of a feed, and how many it has; ArticleError
+    when it is malformed or no feed at all."""
     import feedparser
 
     headers = {"content-location": url or "", "content-type": content_type or ""}
@@ -48,7 +54,10 @@ def read_feed(
     if not parsed.get("version") and not parsed.entries:
         raise ArticleError("not an RSS or Atom feed")
     language = text_of(parsed.feed.get("language"))
-    return [_entry(e, n, language) for n, e in enumerate(parsed.entries, start=1)]
+    limits = limits or ReadLimits()
+    kept = parsed.entries[: limits.max_feed_entries]
+    entries = [_entry(e, n, language, limits.max_field_chars) for n, e in enumerate(kept, start=1)]
+    return entries, len(parsed.entries)
 
 
 def _malformed(parsed: Any) -> str | None:
@@ -65,8 +74,13 @@ def _malformed(parsed: Any) -> str | None:
     return f"{message}, line {line}" if line else message
 
 
-def _entry(entry: Any, position: int, feed_language: str | None) -> FeedEntry:
+def _entry(entry: Any, position: int, feed_language: str | None, max_chars: int) -> FeedEntry:
     link = text_of(entry.get("link"))
+    cuts: tuple[str, ...] = ()
+    if link is not None and len(link) > max_chars:
+        # Neither fetched nor shown: a link cut short leads nowhere.
+        cuts = (f"its link was dropped ({len(link):,} characters; the limit is {max_chars:,})",)
+        link = None
     content = _content(entry.get("content") or [])
     summary = entry.get("summary_detail") or {}
     extract = Extract(
@@ -79,6 +93,7 @@ def _entry(entry: Any, position: int, feed_language: str | None) -> FeedEntry:
             (text_of(d.get("language")) for d in entry.get("content") or [] if d.get("language")),
             text_of(summary.get("language")) or feed_language,
         ),
+        cuts=cuts,
     )
     identity = [
         entry.get("id"),
@@ -91,7 +106,7 @@ def _entry(entry: Any, position: int, feed_language: str | None) -> FeedEntry:
         [d.get("value") for d in entry.get("content") or []],
     ]
     return FeedEntry(
-        key=text_of(entry.get("id")) or link or str(position),
+        key=(text_of(entry.get("id")) or link or str(position))[:max_chars],
         link=link,
         extract=extract,
         fingerprint=hashlib.sha256(json.dumps(identity, default=str).encode()).hexdigest(),

@@ -11,7 +11,13 @@ from typing import Any
 
 from index.articles import decode_text
 from index.errors import ArticleError
-from index.readers.extract import Extract, clean_paragraphs, date_of, text_of
+from index.readers.extract import (
+    Extract,
+    clean_paragraphs,
+    date_of,
+    markup_without_controls,
+    text_of,
+)
 
 # Where a page that declares no charset in its headers says it in its first bytes.
 _META_CHARSET = re.compile(
@@ -72,7 +78,9 @@ def decode_page(raw: bytes, charset: str | None = None) -> str:
     if declared:
         try:
             return raw.decode(codecs.lookup(declared).name).removeprefix("\ufeff")
-        except (LookupError, UnicodeDecodeError):
+        except (LookupError, UnicodeError, ValueError):
+            # Python knows codecs no page is written in (punycode, unicode_escape), which fail
+            # in ways of their own.
             pass  # a wrong declaration is common; detection does better than giving up
     try:
         return decode_text(raw)
@@ -90,7 +98,7 @@ def read_html(page: str, *, url: str | None = None) -> Extract:
     trafilatura = _trafilatura()
     from trafilatura.utils import load_html
 
-    tree = load_html(page)
+    tree = load_html(markup_without_controls(page))
     if tree is None:
         raise ArticleError("malformed page (not HTML)")
     language = tree.get("lang") or _meta(tree, "content-language")
@@ -146,6 +154,7 @@ def html_paragraphs(fragment: str) -> tuple[str, ...]:
     from lxml import etree
     from lxml import html as lxml_html
 
+    fragment = markup_without_controls(fragment)
     try:
         root = lxml_html.fragment_fromstring(fragment, create_parent="div")
     except (etree.ParserError, ValueError):

@@ -93,3 +93,51 @@ def docx_bytes(story: Story, *, template_title: str = "Draft template") -> bytes
     buffer = io.BytesIO()
     document.save(buffer)
     return buffer.getvalue()
+
+
+def pdf_of_pages(pages: list[bytes], *, shared: bool = False) -> bytes:
+    """A PDF whose pages draw `pages` (content streams, deflated); with `shared`, every page draws
+    the first one: a small file whose every page costs the reader the whole stream again."""
+    import zlib
+
+    streams = pages[:1] if shared else pages
+    count = len(pages)
+    first_stream = 4 + count
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [%s] /Count %d >>"
+        % (b" ".join(b"%d 0 R" % (4 + i) for i in range(count)), count),
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
+    ]
+    for i in range(count):
+        content = first_stream + (0 if shared else i)
+        objects.append(
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
+            b"/Resources << /Font << /F1 3 0 R >> >> /Contents %d 0 R >>" % content
+        )
+    for stream in streams:
+        packed = zlib.compress(stream, 9)
+        objects.append(
+            b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(packed)
+            + packed
+            + b"\nendstream"
+        )
+    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\n" % (len(objects) + 1)
+    out += b"startxref\n%d\n%%%%EOF\n" % xref
+    return bytes(out)
+
+
+def text_page(lines: list[str]) -> bytes:
+    """A page's content stream that writes `lines`."""
+    ops = ["BT /F1 10 Tf 60 780 Td 13 TL"]
+    ops += [f"{_pdf_string(line)} Tj T*" for line in lines]
+    ops.append("ET")
+    return "\n".join(ops).encode("cp1252")
