@@ -39,7 +39,7 @@ class EvalQuery:
     question: str
     evidence: frozenset[str]
     answers: tuple[str, ...]  # the gold answer and its aliases; any one matches
-    as_of: date | None
+    as_of: date | None  # the day it was asked (its date field): the service's "now" for it
 
 
 @dataclass(frozen=True)
@@ -154,8 +154,9 @@ def run_query(
 ) -> QueryResult:
     """Ask one question; `without_evidence` leaves its evidence files out, as if not indexed."""
     exclude = query.evidence if without_evidence else frozenset()
-    passages = service.search(query.question, k=RANKED_PASSAGES, as_of=query.as_of, exclude=exclude)
-    answer = service.answer(query.question, as_of=query.as_of, exclude=exclude)
+    # The question's date is when it was asked: its "now", as a Telegram message's date is.
+    passages = service.search(query.question, k=RANKED_PASSAGES, now=query.as_of, exclude=exclude)
+    answer = service.answer(query.question, now=query.as_of, exclude=exclude)
     return QueryResult(
         query=query,
         ranked_files=distinct_files(p.file for p in passages),
