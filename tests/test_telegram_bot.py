@@ -293,7 +293,7 @@ def test_long_answer_is_split_at_sentences_with_the_footer_whole(
     standin = start_bot(bot_service=verbose)
     standin.push_message(7, LOGBOOK_QUESTION)
     pieces = final_answer(standin, 7)
-    expected = answer_messages(verbose.answer(LOGBOOK_QUESTION, as_of=datetime.now(UTC).date()))
+    expected = answer_messages(verbose.answer(LOGBOOK_QUESTION, now=datetime.now(UTC).date()))
     assert len(expected) >= 2
     assert pieces == expected
     for piece in pieces:
