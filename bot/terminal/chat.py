@@ -165,8 +165,8 @@ def run_plain(
     k: int | None = None,
     as_of: date | None = None,
 ) -> int:
-    """Answer each line of `lines` in turn, as of `as_of` if given, else of today; exit status 1
-    if any line failed, else 0."""
+    """Answer each line of `lines` in turn (as of `as_of` when given, `--as-of`); exit status 1 if
+    any line failed, else 0."""
     stats = service.stats()
     if not stats.articles:
         print(f"error: {describe(EmptyIndex())}", file=err)

@@ -22,6 +22,7 @@ from bot.errors import ConfigError, describe
 from bot.redaction import protect, protect_environment, redact
 
 EXIT_OK, EXIT_ERROR, EXIT_REFUSED = 0, 1, 3
+AS_OF_HELP = "Answer as of this date (YYYY-MM-DD); by default today, or a date the question names."
 
 
 def fail(message: str) -> NoReturn:
@@ -176,9 +177,7 @@ def progress_bar(label: str) -> Iterator[Callable[[int, int], None] | None]:
 @click.argument("question")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.option("--k", "k", type=click.IntRange(1, 50), default=None, help="Passages to retrieve.")
-@click.option(
-    "--as-of", "as_of", default=None, help="Answer as of this date (YYYY-MM-DD), not of today."
-)
+@click.option("--as-of", "as_of", default=None, help=AS_OF_HELP)
 @click.option(
     "--source-only", is_flag=True, help="Print only the sources that answer, with their quotes."
 )
@@ -337,9 +336,7 @@ def eval_command(
 
 @cli.command("chat")
 @click.option("--k", "k", type=click.IntRange(1, 50), default=None, help="Passages to retrieve.")
-@click.option(
-    "--as-of", "as_of", default=None, help="Answer as of this date (YYYY-MM-DD), not of today."
-)
+@click.option("--as-of", "as_of", default=None, help=AS_OF_HELP)
 @click.option("--no-color", is_flag=True, help="No colours on the terminal.")
 def chat_command(k: int | None, as_of: str | None, no_color: bool) -> None:
     """Chat about the articles; follow-up questions use the conversation.

@@ -73,7 +73,7 @@ class TerminalChat:
         self.service = service
         self.console = console
         self.k = k
-        self.as_of = as_of  # `--as-of`; without it, each question is answered as of today
+        self.as_of = as_of  # `--as-of`; without it, the service decides (`bot.as_of`)
         self.history_file = history_file
         self.chat = Chat(RichView(console), self.ask)
         self._previous: Producer | None = None
