@@ -201,13 +201,13 @@ def serve(data: Path, queries: Path, n_queries: int) -> dict[str, Any]:
 
     questions = load_queries(queries, "question_date")[:n_queries]
     service = build_service(Settings(data_dir=data, collection=COLLECTION))
-    service.answer(questions[0].question, as_of=questions[0].as_of)
+    service.answer(questions[0].question, now=questions[0].as_of)
     first = time.perf_counter() - _STARTED
     rss_first = rss_mb()
     times = []
     for q in questions:
         t = time.perf_counter()
-        service.search(q.question, as_of=q.as_of)
+        service.search(q.question, now=q.as_of)
         times.append((time.perf_counter() - t) * 1000)
     return {
         "chunks": len(service.retriever.catalog),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from datetime import date
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
@@ -139,6 +140,8 @@ class Answer:
     short_answer: ShortAnswer | None = None
     # Why a refusal: the question's key terms that no retrieved passage states.
     missing: tuple[str, ...] = ()
+    # The day it was answered as of (nothing published later was used); None: no cutoff.
+    as_of: date | None = None
     passages: tuple[Any, ...] = field(default=(), compare=False, repr=False)
 
     def to_json(self) -> dict[str, Any]:
@@ -147,6 +150,7 @@ class Answer:
             "answer": self.text,
             "refused": self.refused,
             "mode": self.mode,
+            "as_of": self.as_of.isoformat() if self.as_of else None,
             "short_answer": self.short_answer.text if self.short_answer else None,
             "citations": [
                 {k: v for k, v in asdict(c).items() if k != "also_in" and k not in _WHEN_KNOWN}

@@ -42,7 +42,7 @@ class EvalQuery:
     question: str
     evidence: frozenset[str]
     answers: tuple[str, ...]  # the gold answer and its aliases; any one matches
-    as_of: date | None
+    as_of: date | None  # the day it was asked (its date field): the service's "now" for it
     # "quiz" (realtimeqa, rgb), or a natural set's "answerable", "unanswerable", "followup".
     kind: str = "quiz"
     first: str | None = None  # a follow-up's first turn, asked before it
@@ -212,14 +212,15 @@ def run_query(
 ) -> QueryResult:
     """Ask one question; `without_evidence` leaves its evidence files out, as if not indexed."""
     exclude = query.evidence if without_evidence else frozenset()
+    # The question's date is when it was asked: its "now", as a Telegram message's date is.
     history: list[Turn] = []
     if query.first is not None:
-        first = service.answer(query.first, as_of=query.as_of, exclude=exclude)
+        first = service.answer(query.first, now=query.as_of, exclude=exclude)
         history.append(Turn.of(first))
-    answer = service.answer(query.question, history, as_of=query.as_of, exclude=exclude)
+    answer = service.answer(query.question, history, now=query.as_of, exclude=exclude)
     # A follow-up's passages are those of the question as it was searched for.
     searched = answer.standalone or query.question
-    passages = service.search(searched, k=RANKED_PASSAGES, as_of=query.as_of, exclude=exclude)
+    passages = service.search(searched, k=RANKED_PASSAGES, now=query.as_of, exclude=exclude)
     return QueryResult(
         query=query,
         ranked_files=distinct_files(p.file for p in passages),

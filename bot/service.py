@@ -3,7 +3,8 @@
 Every front end (command line, terminal chat, Telegram) calls this and nothing below it. It keeps no
 state between calls: the caller owns the conversation and passes its turns in, and the service
 decides how many of them a follow-up may refer to (`history_turns`, and `history_tokens` of them
-for the model).
+for the model). Likewise the caller says what "now" is and the service decides the day a question
+is answered as of (`bot.as_of`).
 """
 
 from __future__ import annotations
@@ -11,13 +12,14 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Collection, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import TYPE_CHECKING
 
 from bot.answer import Answer, Turn
 from bot.answering.extractive import ExtractiveAnswerer, Reading, refusal
 from bot.answering.follow_up import bounded_history, with_previous_question
+from bot.as_of import decide_as_of
 from bot.errors import ModelError, QuestionError
 from index.embedding import Embedder
 from index.retrieval import CollectionStats, Passage, Retriever
@@ -87,11 +89,13 @@ class NewsService:
         *,
         k: int | None = None,
         as_of: date | None = None,
+        now: date | None = None,
         exclude: Collection[str] = (),
     ) -> list[Passage]:
-        return self.retriever.search(
-            clean_question(question), k=k or self.top_k, as_of=as_of, exclude=exclude
-        )
+        """The passages that best match `question`, best first, as `answer` would retrieve them."""
+        question = clean_question(question)
+        when = decide_as_of(question, now=now, override=as_of)
+        return self.retriever.search(question, k=k or self.top_k, as_of=when, exclude=exclude)
 
     def answer(
         self,
@@ -99,27 +103,32 @@ class NewsService:
         history: Sequence[Turn] = (),
         *,
         as_of: date | None = None,
+        now: date | None = None,
         k: int | None = None,
         exclude: Collection[str] = (),
     ) -> Answer:
-        """The answer to `question`, asked after `history`, from the articles as of `as_of`.
+        """The answer to `question`, asked after `history` on the day `now`.
 
-        `exclude` leaves files out of retrieval, as if they were not indexed (for evaluation).
+        `as_of` is an explicit as-of date (`--as-of`); the day used, by `bot.as_of`'s rule, is
+        the answer's `as_of`. `exclude` leaves files out of retrieval, as if they were not
+        indexed (for evaluation).
         """
         question = clean_question(question)
+        when = decide_as_of(question, now=now, override=as_of)
         if self.generator is not None:
             *_, final = self._generate(
-                question, history, as_of=as_of, k=k, exclude=exclude, stream=False
+                question, history, as_of=when, k=k, exclude=exclude, stream=False
             )
             assert isinstance(final, Answer)
-            return final
+            return replace(final, as_of=when)
         standalone = self.standalone(question, history)
         passages, reading, refused = self._retrieve(
-            question, standalone, as_of=as_of, k=k, exclude=exclude
+            question, standalone, as_of=when, k=k, exclude=exclude
         )
         if refused is not None:
-            return refused
-        return self.extractive.answer(question, passages, standalone=standalone, reading=reading)
+            return replace(refused, as_of=when)
+        answer = self.extractive.answer(question, passages, standalone=standalone, reading=reading)
+        return replace(answer, as_of=when)
 
     def stream(
         self,
@@ -127,19 +136,22 @@ class NewsService:
         history: Sequence[Turn] = (),
         *,
         as_of: date | None = None,
+        now: date | None = None,
         k: int | None = None,
     ) -> Iterator[str | Answer]:
         """Yield the answer's text in pieces as it is produced, then the final, checked Answer.
 
         The pieces are the model's raw text; the final Answer may differ from them (unsupported
         sentences dropped, citations renumbered), so a front end replaces what it showed with it.
+        `as_of` and `now` are those of `answer`.
         """
         if self.generator is not None:
-            yield from self._generate(
-                clean_question(question), history, as_of=as_of, k=k, stream=True
-            )
+            question = clean_question(question)
+            when = decide_as_of(question, now=now, override=as_of)
+            for piece in self._generate(question, history, as_of=when, k=k, stream=True):
+                yield replace(piece, as_of=when) if isinstance(piece, Answer) else piece
             return
-        answer = self.answer(question, history, as_of=as_of, k=k)
+        answer = self.answer(question, history, as_of=as_of, now=now, k=k)
         yield answer.text
         yield answer
 

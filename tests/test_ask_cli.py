@@ -6,6 +6,7 @@ import json
 import os
 import re
 import sys
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -119,6 +120,23 @@ def test_as_of_leaves_out_later_articles(seeded_data_dir: Path) -> None:
     done = run_newsbot("ask", "--json", "--as-of", "2025-10-01", RENEWED, data_dir=seeded_data_dir)
     assert done.returncode == 0
     assert {c["file"] for c in json.loads(done.stdout)["citations"]} == {SEED_B}
+
+
+def test_json_reports_the_as_of_used(seeded_data_dir: Path) -> None:
+    before = date.today()
+    today = run_newsbot("ask", "--json", RENEWED, data_dir=seeded_data_dir)
+    assert json.loads(today.stdout)["as_of"] in {before.isoformat(), date.today().isoformat()}
+
+    # A date in the question, with its year, ends what is read: a week after September 2025.
+    dated = "Which agreement was renewed in September 2025?"
+    asked = json.loads(run_newsbot("ask", "--json", dated, data_dir=seeded_data_dir).stdout)
+    assert asked["as_of"] == "2025-10-07"
+    found = run_newsbot("search", "--json", dated, data_dir=seeded_data_dir)
+    assert {p["file"] for p in json.loads(found.stdout)} == {SEED_B}  # SEED_A is of 2025-10-30
+
+    # An explicit --as-of wins over the question's date.
+    args = ("ask", "--json", "--as-of", "2025-11-15", dated)
+    assert json.loads(run_newsbot(*args, data_dir=seeded_data_dir).stdout)["as_of"] == "2025-11-15"
 
 
 def test_question_from_stdin_and_its_errors(seeded_data_dir: Path) -> None:

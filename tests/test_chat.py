@@ -29,7 +29,7 @@ def screen_text(raw: str) -> str:
 class Terminal:
     """`newsbot chat` in a pseudo-terminal, typed into line by line."""
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, *args: str) -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith(_OUR_VARS)}
         # The pty doesn't answer cursor-position requests, which prompt_toolkit would wait for.
         env |= {
@@ -40,7 +40,7 @@ class Terminal:
         env.pop("NO_COLOR", None)
         self.child = pexpect.spawn(
             sys.executable,
-            ["-m", "bot", "chat"],
+            ["-m", "bot", "chat", *args],
             env=env,
             encoding="utf-8",
             dimensions=(50, 200),
@@ -193,6 +193,30 @@ def test_without_a_terminal_it_answers_line_by_line(data_dir: Path, tmp_path: Pa
 
     empty = run_newsbot("chat", data_dir=tmp_path / "empty", stdin="Who met?\n")
     assert empty.returncode == 1 and "newsbot index" in empty.stderr
+
+
+def test_as_of_a_day_the_chat_leaves_out_what_was_published_after_it(data_dir: Path) -> None:
+    # ROCKETS is answered from SEED_A alone, published on 2025-10-30 (see the tests above).
+    piped = run_newsbot("chat", "--as-of", "2025-10-01", data_dir=data_dir, stdin=f"{ROCKETS}\n")
+    assert piped.returncode == 0
+    assert (
+        piped.stderr
+        == "note: Answering as of 2025-10-01: articles published after it are left out.\n"
+    )
+    assert "HIMARS" not in piped.stdout and SEED_A not in piped.stdout
+
+    term = Terminal(data_dir, "--as-of", "2025-10-01")
+    try:
+        assert "Answering as of 2025-10-01" in term.prompt()
+        answered = term.type(ROCKETS, r"Sources|don't cover")
+        assert "HIMARS" not in answered and SEED_A not in answered
+        term.child.sendline("/quit")
+        term.child.expect(pexpect.EOF)
+    finally:
+        term.close()
+
+    bad = run_newsbot("chat", "--as-of", "soon", data_dir=data_dir, stdin="")
+    assert bad.returncode == 2 and "--as-of" in bad.stderr and "Traceback" not in bad.stderr
 
 
 def test_the_chat_shows_the_short_answer_first_in_bold_and_marks_it_in_its_quote() -> None:

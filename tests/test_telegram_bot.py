@@ -17,7 +17,7 @@ import re
 import shutil
 import threading
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -108,6 +108,7 @@ class Spy:
     def __init__(self, service: NewsService, monkeypatch: pytest.MonkeyPatch) -> None:
         self.searches = 0
         self.asked: list[tuple[str, tuple[Turn, ...]]] = []
+        self.options: list[dict[str, Any]] = []  # the keyword arguments of each question
         self.lock = threading.Lock()
         search, stream = service.retriever.search, service.stream
 
@@ -119,6 +120,7 @@ class Spy:
         def recording_stream(question: str, history: Any = (), **kwargs: Any) -> Any:
             with self.lock:
                 self.asked.append((question, tuple(history)))
+                self.options.append(kwargs)
             return stream(question, history, **kwargs)
 
         monkeypatch.setattr(service.retriever, "search", counting_search)
@@ -251,6 +253,19 @@ def test_question_gets_one_cited_answer_in_valid_html(
     assert admin_menu == menu | {"stats", "reindex"}
 
 
+def test_a_question_is_answered_as_of_its_messages_date(
+    start_bot: Callable[..., TelegramStandIn], spy: Spy
+) -> None:
+    standin = start_bot()
+    sent_at = datetime(2025, 10, 15, 9, 30, tzinfo=UTC)
+    standin.push_message(9, "Who met at the ASEAN defence meeting?", sent_at=sent_at.timestamp())
+    standin.wait_for(lambda: standin.sent(9))
+    standin.settle()
+    assert spy.options[-1]["now"] == date(2025, 10, 15)
+    # SEED_A was published on 2025-10-30, after the message was sent.
+    assert SEED_A not in " ".join(m.text for m in standin.sent(9))
+
+
 def test_article_markup_is_shown_as_text(start_bot: Callable[..., TelegramStandIn]) -> None:
     standin = start_bot()
     standin.push_message(6, "What did the message to residents say about claiming compensation?")
@@ -278,7 +293,7 @@ def test_long_answer_is_split_at_sentences_with_the_footer_whole(
     standin = start_bot(bot_service=verbose)
     standin.push_message(7, LOGBOOK_QUESTION)
     pieces = final_answer(standin, 7)
-    expected = answer_messages(verbose.answer(LOGBOOK_QUESTION, as_of=datetime.now(UTC).date()))
+    expected = answer_messages(verbose.answer(LOGBOOK_QUESTION, now=datetime.now(UTC).date()))
     assert len(expected) >= 2
     assert pieces == expected
     for piece in pieces:

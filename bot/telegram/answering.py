@@ -97,15 +97,13 @@ def _reply_target(message: Message) -> int | None:
 async def answer_question(message: Message, question: str, context: Context) -> None:
     rt = runtime(context)
     state = chat_state(context)
-    as_of = message.date.date()
+    now = message.date.date()  # the day it was sent, even when the bot reads it later
     async with state.lock:
         history = tuple(state.conversation.turns)
         live = LiveReply(context.bot, message.chat_id, reply_to=_reply_target(message))
         typing = asyncio.create_task(keep_typing(context.bot, message.chat_id))
         try:
-            answer = await _stream_into(
-                live, lambda: rt.service.stream(question, history, as_of=as_of)
-            )
+            answer = await _stream_into(live, lambda: rt.service.stream(question, history, now=now))
         except NewsbotError as exc:
             log.info("question not answered: %s", exc)
             await live.fail(escape(describe(exc)))

@@ -151,17 +151,33 @@ class PlainView:
         print(text, file=self.out, flush=True)
 
 
+def as_of_line(as_of: date) -> str:
+    """What the chat says first when it answers as of a day (`--as-of`)."""
+    return f"Answering as of {as_of.isoformat()}: articles published after it are left out."
+
+
 def run_plain(
-    service: NewsService, lines: Iterable[str], out: TextIO, err: TextIO, *, k: int | None = None
+    service: NewsService,
+    lines: Iterable[str],
+    out: TextIO,
+    err: TextIO,
+    *,
+    k: int | None = None,
+    as_of: date | None = None,
 ) -> int:
-    """Answer each line of `lines` in turn; exit status 1 if any line failed, else 0."""
+    """Answer each line of `lines` in turn (as of `as_of` when given, `--as-of`); exit status 1 if
+    any line failed, else 0."""
     stats = service.stats()
     if not stats.articles:
         print(f"error: {describe(EmptyIndex())}", file=err)
         return 1
+    if as_of is not None:
+        # On stderr, as `ask`'s notes are: stdout holds only the answers.
+        print(f"note: {as_of_line(as_of)}", file=err, flush=True)
 
     def ask(question: str, history: list[Turn]) -> Answer:
-        return service.answer(question, history, as_of=date.today(), k=k)
+        # Today is read for each question: a chat left open overnight moves on to the next day.
+        return service.answer(question, history, as_of=as_of, now=date.today(), k=k)
 
     chat = Chat(PlainView(out, err), ask)
     for line in lines:

@@ -22,6 +22,7 @@ from bot.errors import ConfigError, describe
 from bot.redaction import protect, protect_environment, redact
 
 EXIT_OK, EXIT_ERROR, EXIT_REFUSED = 0, 1, 3
+AS_OF_HELP = "Answer as of this date (YYYY-MM-DD); by default today, or a date the question names."
 
 
 def fail(message: str) -> NoReturn:
@@ -62,6 +63,7 @@ def load_settings() -> Any:
 
 
 def parse_as_of(value: str | None) -> date | None:
+    """The day an `--as-of` names; None without one (then the service decides, `bot.as_of`)."""
     if value is None:
         return None
     from index.articles import parse_date
@@ -180,7 +182,7 @@ def progress_bar(label: str) -> Iterator[Callable[[int, int], None] | None]:
 @click.argument("question")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.option("--k", "k", type=click.IntRange(1, 50), default=None, help="Passages to retrieve.")
-@click.option("--as-of", "as_of", default=None, help="Answer as of this date (YYYY-MM-DD).")
+@click.option("--as-of", "as_of", default=None, help=AS_OF_HELP)
 @click.option(
     "--source-only", is_flag=True, help="Print only the sources that answer, with their quotes."
 )
@@ -205,7 +207,7 @@ def ask_command(
             question = sys.stdin.buffer.read().decode("utf-8", errors="replace")
         when = parse_as_of(as_of)
         service = build_service(load_settings())
-        answer = service.answer(question, as_of=when, k=k)
+        answer = service.answer(question, as_of=when, now=date.today(), k=k)
         if answer.notice and (as_json or source_only):
             # The model was down or unverifiable: say so where a script's reader will see it.
             click.echo(f"note: {answer.notice}", err=True)
@@ -252,7 +254,8 @@ def search_command(question: str, as_json: bool, k: int, as_of: str | None) -> N
         from bot.factory import build_service
 
         when = parse_as_of(as_of)
-        passages = build_service(load_settings()).search(question, k=k, as_of=when)
+        service = build_service(load_settings())
+        passages = service.search(question, k=k, as_of=when, now=date.today())
         if as_json:
             rows = [
                 {
@@ -338,8 +341,9 @@ def eval_command(
 
 @cli.command("chat")
 @click.option("--k", "k", type=click.IntRange(1, 50), default=None, help="Passages to retrieve.")
+@click.option("--as-of", "as_of", default=None, help=AS_OF_HELP)
 @click.option("--no-color", is_flag=True, help="No colours on the terminal.")
-def chat_command(k: int | None, no_color: bool) -> None:
+def chat_command(k: int | None, as_of: str | None, no_color: bool) -> None:
     """Chat about the articles; follow-up questions use the conversation.
 
     Without a terminal, it answers each line of standard input in plain text (exit status 1 if any
@@ -348,6 +352,7 @@ def chat_command(k: int | None, no_color: bool) -> None:
     with user_errors():
         from bot.factory import build_service
 
+        when = parse_as_of(as_of)
         settings = load_settings()
         service = build_service(settings)
         if sys.stdin.isatty() and sys.stdout.isatty():
@@ -357,12 +362,13 @@ def chat_command(k: int | None, no_color: bool) -> None:
                 service,
                 history_file=settings.data_dir / "chat_history",
                 k=k,
+                as_of=when,
                 color=not no_color and os.environ.get("TERM") != "dumb",
             )
         else:
             from bot.terminal.chat import run_plain
 
-            code = run_plain(service, sys.stdin, sys.stdout, sys.stderr, k=k)
+            code = run_plain(service, sys.stdin, sys.stdout, sys.stderr, k=k, as_of=when)
     sys.exit(code)
 
 

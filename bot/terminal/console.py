@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from bot.answer import Answer, Citation, Turn, shorten
 from bot.errors import NewsbotError, describe
 from bot.service import IndexStats, NewsService
-from bot.terminal.chat import PROMPT, Chat
+from bot.terminal.chat import PROMPT, Chat, as_of_line
 from bot.terminal.producer import Producer
 from index.errors import EmptyIndex
 
@@ -62,11 +62,18 @@ class TerminalChat:
     """The chat on a terminal: prompt_toolkit for the line, rich for the answer, Ctrl-C to stop."""
 
     def __init__(
-        self, service: NewsService, console: Console, *, k: int | None, history_file: Path | None
+        self,
+        service: NewsService,
+        console: Console,
+        *,
+        k: int | None,
+        history_file: Path | None,
+        as_of: date | None = None,
     ) -> None:
         self.service = service
         self.console = console
         self.k = k
+        self.as_of = as_of  # `--as-of`; without it, the service decides (`bot.as_of`)
         self.history_file = history_file
         self.chat = Chat(RichView(console), self.ask)
         self._previous: Producer | None = None
@@ -78,6 +85,8 @@ class TerminalChat:
             self.chat.view.error(describe(exc))
             return
         self.console.print(greeting(stats), markup=False)
+        if self.as_of is not None:
+            self.console.print(as_of_line(self.as_of), style="yellow", markup=False)
         if not stats.articles:
             hint = describe(EmptyIndex())
             self.console.print(hint[:1].upper() + hint[1:], style="yellow", markup=False)
@@ -93,7 +102,9 @@ class TerminalChat:
             with self.console.status("finishing the stopped answer…"):
                 self._previous.thread.join()
         producer = Producer(
-            lambda: self.service.stream(question, history, as_of=date.today(), k=self.k)
+            lambda: self.service.stream(
+                question, history, as_of=self.as_of, now=date.today(), k=self.k
+            )
         )
         self._previous = producer
         answer, draft = self._show_as_written(producer)
@@ -204,9 +215,10 @@ def run_terminal(
     *,
     history_file: Path | None,
     k: int | None = None,
+    as_of: date | None = None,
     color: bool = True,
 ) -> int:
     from rich.console import Console
 
     console = Console(highlight=False, no_color=not color or None)
-    return TerminalChat(service, console, k=k, history_file=history_file).run()
+    return TerminalChat(service, console, k=k, history_file=history_file, as_of=as_of).run()

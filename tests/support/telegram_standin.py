@@ -214,10 +214,12 @@ class TelegramStandIn:
         chat_type: str | None = None,
         reply_to: int | None = None,
         mention_by_name: str | None = None,
+        sent_at: float | None = None,
     ) -> dict[str, Any]:
         """A user's message as an update (for getUpdates, or to post to a webhook).
 
         Entities are added as Telegram adds them: a leading /command, and @username mentions.
+        `sent_at` (a Unix time) is the message's date, by default now.
         """
         user_id = user_id if user_id is not None else chat_id
         chat_type = chat_type or ("private" if chat_id > 0 else "group")
@@ -232,7 +234,7 @@ class TelegramStandIn:
             self._next_message += 1
             message: dict[str, Any] = {
                 "message_id": message_id,
-                "date": int(time.time()),
+                "date": int(time.time() if sent_at is None else sent_at),
                 "chat": chat,
                 "from": {"id": user_id, "is_bot": False, "first_name": f"User{user_id}"},
                 "text": text,
