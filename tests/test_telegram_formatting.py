@@ -307,7 +307,7 @@ _url = st.one_of(
         st.integers(1, 4200),
     ),
 )
-_citation = st.builds(
+_fuzzed_citation = st.builds(
     lambda n, title, quote, url, also: Citation(
         n=n,
         file=f"feeds/wire_{n}.rss#entry-{n}",
@@ -331,7 +331,7 @@ _citation = st.builds(
 @settings(max_examples=200, deadline=None)
 @given(
     text=st.one_of(_text, _long_text),
-    citations=st.lists(_citation, max_size=30).map(tuple),
+    citations=st.lists(_fuzzed_citation, max_size=30).map(tuple),
     notice=st.one_of(st.none(), _text),
     refused=st.booleans(),
     closest=st.lists(
