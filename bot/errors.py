@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 
-from bot.redaction import redact
+from bot.redaction import cut, redact
 from index.errors import (
     ArticleError,
     CollectionNameError,
@@ -67,8 +67,8 @@ def describe(exc: BaseException) -> str:
     if isinstance(exc, NewsbotError):
         return redact(_with_hint(exc))
     log.debug("unexpected error", exc_info=exc)
-    return redact(
-        f"unexpected {exc.__class__.__name__}: {str(exc)[:200]} "
+    return (
+        f"unexpected {exc.__class__.__name__}: {cut(str(exc), 200)} "
         "(set NEWSBOT_DEBUG=1 to see the traceback)"
     )
 

@@ -5,12 +5,18 @@ error messages ("The token `…` was rejected"), a proxy may echo a key in its e
 trust each library, a secret is registered once with `protect`; from then on every log record made
 in this process has it replaced before any handler sees it, traceback text included, and the front
 ends pass what they print through `redact`.
+
+A secret is found whatever its case (python-telegram-bot upper-cases parts of a URL in some
+messages), URL-quoted or not, and cut: a message cut short by a library before it reached us may
+end in the first characters of a token, or start with its last ones, so any run of at least
+`PARTIAL_CHARS` characters that begins or ends a secret is masked too. Mask first, then cut.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import re
 import threading
 from collections.abc import Mapping
 from typing import Any
@@ -19,6 +25,9 @@ from urllib.parse import quote
 MASK = "***"
 # A shorter "secret" would mask ordinary words in every line.
 MIN_SECRET_CHARS = 4
+# A secret's first or last characters, this many or more, are masked wherever they stand: what
+# is left of a token in a message cut short. Fewer reveal too little to matter.
+PARTIAL_CHARS = 8
 # Environment variables whose names contain one of these hold secrets.
 _SECRET_NAMES = ("KEY", "TOKEN", "SECRET", "PASSWORD")
 _secrets: set[str] = set()
@@ -27,10 +36,56 @@ _installed = False
 
 
 def redact(text: str) -> str:
-    """`text` with every protected secret replaced by MASK."""
-    for secret in sorted(_secrets, key=len, reverse=True):
-        text = text.replace(secret, MASK)
-    return text
+    """`text` with every protected secret replaced by MASK, whatever its case, and with what is
+    left of one cut short (its first or last `PARTIAL_CHARS` characters or more)."""
+    spans = [span for secret in tuple(_secrets) for span in _secret_spans(text, secret)]
+    if not spans:
+        return text
+    spans.sort()
+    out: list[str] = []
+    at = 0
+    for start, end in spans:
+        if end <= at:
+            continue
+        if start >= at:
+            out.append(text[at:start])
+            out.append(MASK)
+        at = end
+    out.append(text[at:])
+    return "".join(out)
+
+
+def cut(text: str, limit: int) -> str:
+    """`text` masked, then cut to `limit` characters: the order that never leaks part of a secret."""
+    return redact(text)[:limit]
+
+
+def _secret_spans(text: str, secret: str) -> list[tuple[int, int]]:
+    """Where `secret`, or a run of its first or last characters, stands in `text`, in any case."""
+    n = min(len(secret), PARTIAL_CHARS)
+    folded, target = text.casefold(), secret.casefold()
+    if len(folded) != len(text) or len(target) != len(secret):
+        # Case folding changed a length (ß to ss): compare in lower case, which keeps lengths.
+        folded, target = text.lower(), secret.lower()
+        if len(folded) != len(text) or len(target) != len(secret):
+            return [(m.start(), m.end()) for m in re.finditer(re.escape(secret), text, re.I)]
+    spans = []
+    head, tail = target[:n], target[-n:]
+    i = folded.find(head)
+    while i >= 0:
+        end, k = i + n, n
+        while end < len(folded) and k < len(target) and folded[end] == target[k]:
+            end, k = end + 1, k + 1
+        spans.append((i, end))
+        i = folded.find(head, i + 1)
+    i = folded.find(tail)
+    while i >= 0:
+        start, k = i, len(target) - n
+        while start > 0 and k > 0 and folded[start - 1] == target[k - 1]:
+            start, k = start - 1, k - 1
+        spans.append((start, i + n))
+        i = folded.find(tail, i + 1)
+    return spans
 
 
 def protect(secret: str) -> None:

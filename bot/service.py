@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from bot.answer import Answer, Turn
 from bot.answering.extractive import ExtractiveAnswerer, Reading, refusal
 from bot.answering.follow_up import bounded_history, with_previous_question
+from bot.answering.injection import without_instructions
 from bot.as_of import decide_as_of
 from bot.errors import ModelError, QuestionError
 from index.embedding import Embedder
@@ -141,8 +142,10 @@ class NewsService:
     ) -> Iterator[str | Answer]:
         """Yield the answer's text in pieces as it is produced, then the final, checked Answer.
 
-        The pieces are the model's raw text; the final Answer may differ from them (unsupported
-        sentences dropped, citations renumbered), so a front end replaces what it showed with it.
+        Every piece is safe to show: with a model, each is a sentence of its answer that the
+        checker found backed by its source (markers numbered as the answer numbers them), never
+        the model's unchecked words. The final Answer may still differ (a fallback to quotes, a
+        sentence split otherwise at the end), so a front end replaces what it showed with it.
         `as_of` and `now` are those of `answer`.
         """
         if self.generator is not None:
@@ -203,7 +206,10 @@ class NewsService:
         """The passages for the question as searched, their sentences read for it, and the
         refusal if they don't cover it."""
         searched = standalone or question
-        passages = self.retriever.search(searched, k=k or self.top_k, as_of=as_of, exclude=exclude)
+        found = self.retriever.search(searched, k=k or self.top_k, as_of=as_of, exclude=exclude)
+        # An article's orders to its reader or to a model ("ignore previous instructions", "readers
+        # must log in at ...") are never quoted, checked against or counted as covering a question.
+        passages = without_instructions(found)
         reading = self.extractive.read(searched, passages)
         if reading.coverage.covered:
             return passages, reading, None

@@ -13,6 +13,12 @@ from bot.conversation import MAX_TURNS
 from index.articles import MAX_ARTICLE_BYTES
 
 LOCAL_EMBED_MODEL = "all-MiniLM-L6-v2"
+TELEGRAM_API = "https://api.telegram.org"
+OPENAI_API = "https://api.openai.com/v1"
+# Settings are read from this file in the working directory, as the ecosystem does (pydantic's
+# env_file, docker compose, python-dotenv); `start_up_lines` says so, since whoever controls that
+# folder controls where the token and the questions go.
+ENV_FILE = ".env"
 
 
 def user_cache_dir() -> Path:
@@ -37,7 +43,7 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(
         env_prefix="NEWSBOT_",
-        env_file=".env",
+        env_file=ENV_FILE,
         env_file_encoding="utf-8",
         extra="ignore",
         populate_by_name=True,
@@ -159,7 +165,7 @@ class Settings(BaseSettings):
         description="The bot's token from @BotFather; `newsbot telegram` needs it.",
     )
     telegram_api_base_url: str = Field(
-        "https://api.telegram.org",
+        TELEGRAM_API,
         validation_alias=AliasChoices("TELEGRAM_API_BASE_URL", "NEWSBOT_TELEGRAM_API_BASE_URL"),
         description="Root of the Bot API server; requests go to {root}/bot{token}/{method}.",
     )
@@ -246,3 +252,29 @@ class Settings(BaseSettings):
     @property
     def llm_configured(self) -> bool:
         return self.openai_api_key is not None or self.openai_base_url is not None
+
+
+def start_up_lines(settings: Settings, *, telegram: bool = False) -> list[str]:
+    """What a long-running command says on stderr as it starts: the `.env` file it read, and the
+    servers it sends to when they are not the usual ones, so that a planted base URL shows."""
+    lines = []
+    env_file = Path(ENV_FILE)
+    if env_file.is_file():
+        lines.append(f"settings: read {env_file.resolve()}")
+    if telegram and settings.telegram_api_base_url != TELEGRAM_API:
+        lines.append(f"settings: the Bot API is at {_host(settings.telegram_api_base_url)}")
+    if settings.openai_base_url is not None and settings.openai_base_url.rstrip("/") != OPENAI_API:
+        lines.append(f"settings: the model is at {_host(settings.openai_base_url)}")
+    return lines
+
+
+def _host(url: str) -> str:
+    """The scheme, host and port of `url`, never a user name or password in it."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        return "an address that is not a URL"
+    return f"{parts.scheme}://{parts.hostname or ''}{port}"

@@ -88,10 +88,9 @@ def chroma_errors(action: str, config: ChromaConfig) -> Iterator[None]:
             error, hint = ServerUnavailable, "is it running? Start it with `chroma run`."
         else:
             error, hint = StoreBusy, "another process may hold it."
-        detail = str(exc).splitlines()[0][:200] if str(exc) else exc.__class__.__name__
-        if config.auth_token:
-            # A proxy may quote the request's headers back in its error page.
-            detail = detail.replace(config.auth_token, "***")
+        # Not cut here: a proxy may quote the request's headers back, token and all, and a cut
+        # before masking would leave part of it. Whoever shows the message masks it, then cuts.
+        detail = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
         raise error(f"could not {action} {config.where} ({detail}): {hint}") from exc
 
 

@@ -595,9 +595,11 @@ def test_generated_answer_streams_by_edits_then_shows_the_checked_answer(
     )
     standin.settle()
     assert len(standin.sent(40)) == 1
-    # The model's text was shown as it came (drafts ending in "…"), then replaced by the answer
-    # that the citation check let through.
-    assert message.edits and all(draft.endswith(" …") for draft in message.edits)
+    # Only sentences the checker let through were shown as they came (drafts ending in "…"; none
+    # when SmolLM2 wrote no supported sentence before its last), each the start of the answer
+    # that replaced them.
+    assert all(draft.endswith(" …") for draft in message.edits)
+    assert all(draft.removesuffix(" …") in message.text for draft in message.edits)
     check_html(message.text)
     edits = [c.at for c in standin.calls_to("editMessageText")]
     draft_edits = edits[:-1]

@@ -289,3 +289,76 @@ def test_the_short_answer_leads_in_bold_and_article_text_stays_escaped() -> None
     (message,) = answer_messages(answer)
     assert message.startswith("<b>Jane &lt;Holloway&gt; &amp; co</b>: “Jane &lt;Holloway&gt;")
     parse_telegram_html(message)
+
+
+# --- whole answers, fuzzed: long links from feed metadata, many citations, long quotes ---------
+
+_text = st.text(
+    alphabet=st.sampled_from([*"abc xyz<>&\"'’é日😀.\n", "[", "]", "1", "\x1b", "\u200b"]),
+    max_size=300,
+)
+_long_text = st.builds(lambda word, n: (word + " ") * n, _text, st.integers(0, 40))
+_url = st.one_of(
+    st.none(),
+    st.just('https://news.example/a?x=1&y=<2>"3"'),
+    st.builds(
+        lambda path, n: "https://news.example/" + path * n,
+        st.sampled_from(["a", "&amp;", "%20", "é", "<q>", '"']),
+        st.integers(1, 4200),
+    ),
+)
+_fuzzed_citation = st.builds(
+    lambda n, title, quote, url, also: Citation(
+        n=n,
+        file=f"feeds/wire_{n}.rss#entry-{n}",
+        title=title,
+        date="2025-11-03",
+        quote=quote,
+        start=0,
+        end=len(quote),
+        score=1.0,
+        also_in=also,
+        url=url,
+    ),
+    st.integers(1, 99),
+    _text,
+    st.one_of(_text, _long_text),
+    _url,
+    st.lists(st.text(alphabet="abc.txt/#", max_size=40), max_size=3).map(tuple),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    text=st.one_of(_text, _long_text),
+    citations=st.lists(_fuzzed_citation, max_size=30).map(tuple),
+    notice=st.one_of(st.none(), _text),
+    refused=st.booleans(),
+    closest=st.lists(
+        st.builds(lambda t, u: Source(file="f.txt", title=t, date=None, url=u), _text, _url),
+        max_size=5,
+    ).map(tuple),
+)
+def test_every_message_of_any_answer_is_telegram_html_that_fits(
+    text: str,
+    citations: tuple[Citation, ...],
+    notice: str | None,
+    refused: bool,
+    closest: tuple[Source, ...],
+) -> None:
+    """The answer, /sources and /source N, whatever the articles and their metadata hold: every
+    piece is HTML Telegram accepts, within 4,096 characters, and no link is cut."""
+    answer = Answer(
+        question="q", text=text, citations=citations, notice=notice, refused=refused,
+        closest=closest,
+    )  # fmt: skip
+    pieces = [*answer_messages(answer), *split_html(sources_html(answer))]
+    for c in citations[:3]:
+        pieces += split_html(passage_html(c, []))
+    for piece in pieces:
+        assert utf16_len(piece) <= 4096
+        parsed = parse_telegram_html(piece)  # raises where Telegram would refuse it
+        for link in parsed.links:
+            assert any(link == c.url for c in citations) or any(link == s.url for s in closest), (
+                link[:80]
+            )

@@ -36,12 +36,26 @@ from index.chunking import sentence_spans
 from index.embedding import Embedder
 from index.language.lexicon import Lexicon, lexicon
 
-__all__ = ["CheckConfig", "CheckResult", "CheckedSentence", "CitationChecker", "Support"]
+__all__ = [
+    "CheckConfig",
+    "CheckResult",
+    "CheckedSentence",
+    "CitationChecker",
+    "StreamingCheck",
+    "Support",
+    "links_in",
+]
 
 # One marker group: [3], [1, 2], [1-2], [Source 1], [1][2] is two groups.
 _MARKER = re.compile(r"\[\s*(?:sources?\s*)?(\d{1,3}(?:\s*(?:,|;|-|–|and)\s*\d{1,3})*)\s*\]", re.I)
 _AFTER_MARKER = re.compile(r"\][.!?]?[\"”’)]*(\s+)(?=[\"“‘(]?[A-Z])")
 _BULLET = re.compile(r"^\s*(?:[-*•]+|\d{1,2}[.)])\s+")
+# A web address in the model's words: with a scheme, "www.", or a host followed by a path.
+_LINK = re.compile(
+    r"(?:https?://|www\.)[^\s<>()\[\]\"'“”‘’]+"
+    r"|\b(?:[a-z0-9-]+\.)+[a-z]{2,}/[^\s<>()\[\]\"'“”‘’]*",
+    re.I,
+)
 _REFUSAL = re.compile(
     r"\b(sources?|articles?|passages?|context|text|information)\b.{0,60}"
     r"\b(do(es)?n['’]?t|do(es)? not|did not|didn['’]t|cannot|can['’]t|fail to)\b.{0,40}"
@@ -90,6 +104,9 @@ class CheckedSentence:
     invented: tuple[int, ...] = ()  # markers to sources that don't
     support: tuple[Support, ...] = ()
     attributed: bool = False  # supported by a source the model did not cite
+    # Web addresses in the sentence that are not the link of the article supporting it: the
+    # sentence is dropped, whatever else backs it (an article can't send readers elsewhere).
+    foreign_links: tuple[str, ...] = ()
 
     @property
     def supported(self) -> bool:
@@ -151,19 +168,24 @@ class CitationChecker:
     def check(self, answer: str, sources: Sequence[SourceView]) -> CheckResult:
         by_number = {s.n: s for s in sources}
         checked = [
-            self._check_sentence(text, markers, by_number) for text, markers in split_answer(answer)
+            self.check_sentence(text, markers, by_number) for text, markers in split_answer(answer)
         ]
         return _assemble(checked, by_number)
 
-    def _check_sentence(
+    def check_sentence(
         self, raw: str, markers: list[int], sources: dict[int, SourceView]
     ) -> CheckedSentence:
+        """One sentence of the answer (without its markers) against the sources by number."""
         text = _tidy(raw)
         cited = tuple(dict.fromkeys(n for n in markers if n in sources))
         invented = tuple(dict.fromkeys(n for n in markers if n not in sources))
+        links = links_in(text)
         if _REFUSAL.search(text):
-            return CheckedSentence(text, "refusal", cited, invented)
-        claim = Claim.of(text, self.lexicon)
+            # "The sources don't say; see http://..." has no source whose link it could be.
+            kind: Literal["refusal", "filler"] = "filler" if links else "refusal"
+            return CheckedSentence(text, kind, cited, invented, foreign_links=links)
+        # An address is checked against the articles' own links below, not word by word.
+        claim = Claim.of(_tidy(_LINK.sub(" ", text)) if links else text, self.lexicon)
         if len(claim.words) < self.config.min_content_words:
             return CheckedSentence(text, "filler", cited, invented)
         support = [s for n in cited if (s := self.supports(claim, sources[n])) is not None]
@@ -177,6 +199,10 @@ class CitationChecker:
             if others:
                 support = [max(others, key=lambda s: s.coverage)]
                 attributed = True
+        own = {_address(sources[s.source].passage.chunk.url) for s in support}
+        foreign = tuple(link for link in links if _address(link) not in own)
+        if foreign:
+            return CheckedSentence(text, "claim", cited, invented, foreign_links=foreign)
         return CheckedSentence(text, "claim", cited, invented, tuple(support), attributed)
 
     def supports(self, claim: Claim, source: SourceView) -> Support | None:
@@ -277,12 +303,17 @@ def _pieces(answer: str) -> list[str]:
 
 
 def _runs(source: SourceView) -> list[list[tuple[int, int]]]:
-    """The source's usable sentences in runs of neighbours: a quote never spans a left-out one."""
-    all_spans = source.passage.chunk.sentences
+    """The source's usable sentences in runs of neighbours: a quote never spans a left-out one,
+    nor text between two sentences that is not one of them (an order taken out of the chunk's
+    sentences, `bot.answering.injection`)."""
+    chunk = source.passage.chunk
     usable = set(source.sentences)
     runs: list[list[tuple[int, int]]] = []
     current: list[tuple[int, int]] = []
-    for span in all_spans:
+    for span in chunk.sentences:
+        if current and chunk.text_at(current[-1][1], span[0]).strip():
+            runs.append(current)
+            current = []
         if span in usable:
             current.append(span)
         elif current:
@@ -312,38 +343,129 @@ def _sentences(evidence: Evidence) -> int:
 
 
 def _assemble(checked: list[CheckedSentence], sources: dict[int, SourceView]) -> CheckResult:
-    citations: list[Citation] = []
-    numbers: dict[tuple[str, int, int], int] = {}
-    parts: list[str] = []
-    has_claim = any(s.supported for s in checked)
-    seen: set[str] = set()
+    assembly = _Assembly(sources)
+    # "... but the sources don't say when" is worth keeping beside verified claims.
+    keep_refusals = any(s.supported for s in checked)
     for sentence in checked:
-        if sentence.text.casefold() in seen:
-            continue  # small models repeat themselves; a repeat adds nothing
+        assembly.add(sentence, keep_refusal=keep_refusals)
+    return CheckResult(
+        sentences=tuple(checked), text=" ".join(assembly.parts), citations=tuple(assembly.citations)
+    )
+
+
+class _Assembly:
+    """The answer as shown, built sentence by sentence: supported claims with their markers
+    renumbered in order of first use, each quote cited once."""
+
+    def __init__(self, sources: dict[int, SourceView]) -> None:
+        self.sources = sources
+        self.citations: list[Citation] = []
+        self.parts: list[str] = []
+        self._numbers: dict[tuple[str, int, int], int] = {}
+        self._seen: set[str] = set()
+
+    def add(self, sentence: CheckedSentence, *, keep_refusal: bool = False) -> str | None:
+        """The sentence as shown, or None when it isn't (unsupported, a repeat, filler)."""
+        if sentence.text.casefold() in self._seen:
+            return None  # small models repeat themselves; a repeat adds nothing
+        shown: str | None = None
         if sentence.kind == "claim" and sentence.supported:
-            seen.add(sentence.text.casefold())
-            markers = []
-            for support in sentence.support:
-                chunk = sources[support.source].passage.chunk
-                key = (chunk.file, support.start, support.end)
-                if key not in numbers:
-                    numbers[key] = len(citations) + 1
-                    citations.append(
-                        Citation.of_chunk(
-                            numbers[key],
-                            chunk,
-                            quote=support.quote,
-                            start=support.start,
-                            end=support.end,
-                            score=support.coverage,
-                        )
-                    )
-                markers.append(f"[{numbers[key]}]")
-            parts.append(_with_markers(sentence.text, "".join(dict.fromkeys(markers))))
-        elif sentence.kind == "refusal" and has_claim:
-            # "... but the sources don't say when" is worth keeping beside verified claims.
-            parts.append(sentence.text)
-    return CheckResult(sentences=tuple(checked), text=" ".join(parts), citations=tuple(citations))
+            self._seen.add(sentence.text.casefold())
+            markers = [f"[{self._number(support)}]" for support in sentence.support]
+            shown = _with_markers(sentence.text, "".join(dict.fromkeys(markers)))
+        elif sentence.kind == "refusal" and keep_refusal:
+            shown = sentence.text
+        if shown is not None:
+            self.parts.append(shown)
+        return shown
+
+    def _number(self, support: Support) -> int:
+        chunk = self.sources[support.source].passage.chunk
+        key = (chunk.file, support.start, support.end)
+        if key not in self._numbers:
+            self._numbers[key] = len(self.citations) + 1
+            self.citations.append(
+                Citation.of_chunk(
+                    self._numbers[key],
+                    chunk,
+                    quote=support.quote,
+                    start=support.start,
+                    end=support.end,
+                    score=support.coverage,
+                )
+            )
+        return self._numbers[key]
+
+
+class StreamingCheck:
+    """Checks an answer while the model writes it, so that only checked text is ever shown.
+
+    `feed` takes the model's next piece and returns the sentences it completed that a source
+    supports, as the answer will show them (markers renumbered); a sentence is complete once the
+    next one has begun, and the last one at `result`. What the model wrote and nothing backs is
+    never returned. `result` is the check of the whole answer, reusing each sentence's check.
+    """
+
+    def __init__(self, checker: CitationChecker, sources: Sequence[SourceView]) -> None:
+        self.checker = checker
+        self.sources = {s.n: s for s in sources}
+        self.raw = ""
+        self._assembly = _Assembly(self.sources)
+        self._done = 0  # sentences of `raw` already checked
+        self._memo: dict[tuple[str, tuple[int, ...]], CheckedSentence] = {}
+        self._ended_sentence = False
+
+    def feed(self, piece: str) -> list[str]:
+        self.raw += piece
+        if _SENTENCE_END.search(piece):
+            self._ended_sentence = True
+            return []
+        if not self._ended_sentence or not any(ch.isalpha() for ch in piece):
+            return []
+        # A sentence ended in an earlier piece and this one begins the next: split again.
+        self._ended_sentence = False
+        sentences = split_answer(self.raw)
+        return self._show(sentences[:-1])
+
+    def result(self) -> CheckResult:
+        """The check of everything fed; the last sentence is shown only from here on."""
+        sentences = split_answer(self.raw)
+        checked = [self._check(text, markers) for text, markers in sentences]
+        return _assemble(checked, self.sources)
+
+    def rest(self) -> list[str]:
+        """The sentences not yet returned by `feed`, once the model has finished."""
+        return self._show(split_answer(self.raw))
+
+    def _show(self, complete: list[tuple[str, list[int]]]) -> list[str]:
+        shown = []
+        for text, markers in complete[self._done :]:
+            part = self._assembly.add(self._check(text, markers))
+            if part is not None:
+                shown.append(part if len(self._assembly.parts) == 1 else " " + part)
+        self._done = max(self._done, len(complete))
+        return shown
+
+    def _check(self, text: str, markers: list[int]) -> CheckedSentence:
+        key = (text, tuple(markers))
+        if key not in self._memo:
+            self._memo[key] = self.checker.check_sentence(text, markers, self.sources)
+        return self._memo[key]
+
+
+_SENTENCE_END = re.compile(r"[.!?\n\]]")
+
+
+def links_in(text: str) -> tuple[str, ...]:
+    """The web addresses in `text`, without the punctuation that ends a sentence after one."""
+    return tuple(m.group().rstrip(".,;:!?") for m in _LINK.finditer(text))
+
+
+def _address(url: str) -> str:
+    """A link as compared with an article's own: no scheme, "www.", case or trailing slash."""
+    low = url.strip().casefold()
+    low = re.sub(r"^https?://", "", low)
+    return low.removeprefix("www.").rstrip("/")
 
 
 def _with_markers(text: str, markers: str) -> str:

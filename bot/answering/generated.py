@@ -12,7 +12,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import replace
 
 from bot.answer import Answer, Turn
-from bot.answering.citations import CitationChecker
+from bot.answering.citations import CitationChecker, StreamingCheck
 from bot.answering.extractive import ExtractiveAnswerer, refusal
 from bot.answering.follow_up import rewrite_follow_up
 from bot.answering.llm import ChatModel
@@ -59,27 +59,30 @@ class GeneratedAnswerer:
         standalone: str | None = None,
         stream: bool = False,
     ) -> Iterator[str | Answer]:
-        """Yield the model's text as it comes (when streaming), then the checked Answer."""
+        """Yield the answer's checked sentences as the model writes them (when streaming), then
+        the checked Answer."""
         asked = standalone or question
         if not passages:
             yield refusal(question, passages, standalone=standalone)
             return
         sources = source_views(passages)
         messages = answer_messages(asked, sources)
-        pieces: list[str] = []
+        checking = StreamingCheck(self.checker, sources)
         try:
             if stream:
+                # Only what the checker let through is shown as it comes: each sentence once a
+                # source backs it, never the model's own words unchecked.
                 for piece in self.model.stream(messages):
-                    pieces.append(piece)
-                    yield piece
+                    yield from checking.feed(piece)
+                yield from checking.rest()
             else:
-                pieces.append(self.model.complete(messages))
+                checking.feed(self.model.complete(messages))
         except ModelError as exc:
             yield self.model_down(question, passages, exc, standalone=standalone)
             return
 
-        raw = "".join(pieces)
-        result = self.checker.check(raw, sources)
+        raw = checking.raw
+        result = checking.result()
         log.debug("model wrote %r; shown %r", raw, result.text)
         verified = result.verification
         if result.refused:

@@ -1,8 +1,9 @@
 """What the model is told: the numbered sources and the rules for answering, and the follow-up rewrite.
 
-Article text goes into the prompt as data. Sentences in it that read as orders to an assistant
-("ignore previous instructions...") are left out of the prompt and are never quoted as support, so
-an article cannot steer the answer; a bracketed number in an article cannot pose as a citation.
+Article text goes into the prompt as data. Sentences in it that read as orders to an assistant or
+its reader ("ignore previous instructions...", `bot.answering.injection`) are left out of the prompt
+and are never quoted as support, so an article cannot steer the answer; a bracketed number in an
+article cannot pose as a citation.
 """
 
 from __future__ import annotations
@@ -12,20 +13,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.answer import Turn
+from bot.answering.injection import is_instruction
 from index.retrieval import Passage
 
-_INSTRUCTION = re.compile(
-    r"\b(ignore|disregard|forget|override)\b.{0,40}\b(previous|prior|above|earlier|all|any|your)\b"
-    r".{0,30}\b(instructions?|prompts?|rules|directions|guidelines)\b"
-    r"|\b(system|developer) (prompt|message|instructions?)\b"
-    r"|\byou are (now|no longer)\b"
-    r"|\b(as an? (ai|language model|assistant)|dear (ai|assistant|chatbot|model))\b"
-    r"|\b(assistant|ai|chatbot|model|llm)s?\b.{0,40}\b(must|should|shall) (now )?"
-    r"(answer|reply|respond|say|write|output|tell)\b"
-    r"|\bfrom now on\b.{0,60}\b(answer|reply|respond|say|write|output)\b"
-    r"|\b(reply|respond|answer)\b.{0,30}\b(only|exactly|always)\b.{0,15}\bwith\b",
-    re.I | re.S,
-)
+__all__ = [
+    "ANSWER_RULES",
+    "REFUSAL",
+    "SourceView",
+    "answer_messages",
+    "is_instruction",
+    "rewrite_messages",
+    "source_views",
+]
+
 _BRACKET_NUMBER = re.compile(r"\[(\s*\d+(?:\s*[,;-]\s*\d+)*\s*)\]")
 REFUSAL = "The sources don't answer that."
 
@@ -40,11 +40,6 @@ Rules:
 REWRITE_RULES = """Rewrite the user's last question so that it can be understood without the conversation.
 Replace words such as "it", "they", "that" and "there" with the names they refer to.
 Reply with the rewritten question only."""
-
-
-def is_instruction(sentence: str) -> bool:
-    """Whether an article's sentence reads as an order to an AI assistant rather than as news."""
-    return _INSTRUCTION.search(sentence) is not None
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ from telegram.ext import (
 )
 
 from bot.errors import ConfigError, NewsbotError, describe
-from bot.redaction import protect, redact
+from bot.redaction import cut, protect
 from bot.service import NewsService
 from bot.settings import Settings
 from bot.telegram.access import AccessPolicy, QuestionRateLimiter
@@ -230,7 +230,7 @@ def start_errors(settings: Settings) -> Iterator[None]:
     except NetworkError as exc:
         raise ConfigError(
             f"could not reach the Telegram Bot API at {settings.telegram_api_base_url} "
-            f"({redact(str(exc))[:200]})"
+            f"({cut(str(exc), 200)})"
         ) from None
 
 

@@ -20,12 +20,20 @@ def escape(text: str) -> str:
     return html.escape(text, quote=False)
 
 
+# Longest link tag kept: a link comes from feed and page metadata, and one longer than a message
+# could only be cut, which Telegram refuses. A longer one leaves its title as plain text.
+MAX_LINK_CHARS = 2048
+
+
 def linked(title: str, url: str | None) -> str:
-    """The title, escaped, as a link to the article when it has an http(s) address."""
+    """The title, escaped, as a link to the article when it has an http(s) address that fits."""
     address = web_url(url)
     if address is None:
         return escape(title)
-    return f'<a href="{html.escape(address, quote=True)}">{escape(title)}</a>'
+    href = html.escape(address, quote=True)
+    if len(href) > MAX_LINK_CHARS:
+        return escape(title)
+    return f'<a href="{href}">{escape(title)}</a>'
 
 
 def _dated(file: str, date: str | None) -> str:

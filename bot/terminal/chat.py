@@ -16,7 +16,13 @@ from bot.answer import Answer, Citation, Turn
 from bot.conversation import Conversation
 from bot.errors import describe
 from bot.service import NewsService
-from bot.terminal.render import answer_as_text, passage_of, sources_lines, sources_with_quotes
+from bot.terminal.render import (
+    answer_as_text,
+    passage_of,
+    printable,
+    sources_lines,
+    sources_with_quotes,
+)
 from index.errors import EmptyIndex
 
 PROMPT = "newsbot> "
@@ -145,10 +151,11 @@ class PlainView:
         self._print(text + "\n")
 
     def error(self, text: str) -> None:
-        print(f"error: {text}", file=self.err, flush=True)
+        print(printable(f"error: {text}"), file=self.err, flush=True)
 
     def _print(self, text: str) -> None:
-        print(text, file=self.out, flush=True)
+        # Article text may hold escape sequences (a window title, a screen clear): shown, not obeyed.
+        print(printable(text), file=self.out, flush=True)
 
 
 def as_of_line(as_of: date) -> str:

@@ -20,13 +20,14 @@ import click
 
 from bot.errors import ConfigError, describe
 from bot.redaction import protect, protect_environment, redact
+from bot.terminal.render import printable
 
 EXIT_OK, EXIT_ERROR, EXIT_REFUSED = 0, 1, 3
 AS_OF_HELP = "Answer as of this date (YYYY-MM-DD); by default today, or a date the question names."
 
 
 def fail(message: str) -> NoReturn:
-    click.echo(f"error: {redact(message)}", err=True)
+    click.echo(printable(f"error: {redact(message)}"), err=True)
     sys.exit(EXIT_ERROR)
 
 
@@ -60,6 +61,14 @@ def load_settings() -> Any:
         if isinstance(value, SecretStr):
             protect(value.get_secret_value())
     return settings
+
+
+def announce_settings(settings: Any, *, telegram: bool = False) -> None:
+    """Say on stderr which .env file was read and which servers are not the usual ones."""
+    from bot.settings import start_up_lines
+
+    for line in start_up_lines(settings, telegram=telegram):
+        click.echo(printable(redact(line)), err=True)
 
 
 def parse_as_of(value: str | None) -> date | None:
@@ -210,14 +219,14 @@ def ask_command(
         answer = service.answer(question, as_of=when, now=date.today(), k=k)
         if answer.notice and (as_json or source_only):
             # The model was down or unverifiable: say so where a script's reader will see it.
-            click.echo(f"note: {answer.notice}", err=True)
+            click.echo(printable(f"note: {answer.notice}"), err=True)
         if as_json:
             data = answer.to_json()
             click.echo(
                 json.dumps(data["citations"] if source_only else data, ensure_ascii=False, indent=2)
             )
         elif source_only and answer.refused:
-            click.echo(answer.text, err=True)
+            click.echo(printable(answer.text), err=True)
         elif rich_terminal(no_color):
             from rich.console import Console
 
@@ -229,7 +238,9 @@ def ask_command(
         else:
             from bot.terminal.render import answer_as_text, sources_with_quotes
 
-            click.echo(sources_with_quotes(answer) if source_only else answer_as_text(answer))
+            click.echo(
+                printable(sources_with_quotes(answer) if source_only else answer_as_text(answer))
+            )
     sys.exit(EXIT_REFUSED if answer.refused else EXIT_OK)
 
 
@@ -276,8 +287,10 @@ def search_command(question: str, as_json: bool, k: int, as_of: str | None) -> N
             snippet = " ".join(p.chunk.text.split())[:110]
             also = f" (also in {', '.join(d.file for d in p.duplicates)})" if p.duplicates else ""
             click.echo(
-                f"{rank:>2}. {p.score:.4f} {p.file} ({p.chunk.date or 'undated'}) "
-                f"[{p.chunk.start}:{p.chunk.end}]{also} {snippet}"
+                printable(
+                    f"{rank:>2}. {p.score:.4f} {p.file} ({p.chunk.date or 'undated'}) "
+                    f"[{p.chunk.start}:{p.chunk.end}]{also} {snippet}"
+                )
             )
 
 
@@ -354,6 +367,7 @@ def chat_command(k: int | None, as_of: str | None, no_color: bool) -> None:
 
         when = parse_as_of(as_of)
         settings = load_settings()
+        announce_settings(settings)
         service = build_service(settings)
         if sys.stdin.isatty() and sys.stdout.isatty():
             from bot.terminal.console import run_terminal
@@ -396,8 +410,10 @@ def telegram_command(
     with user_errors():
         from bot.telegram.app import run_bot
 
+        settings = load_settings()
+        announce_settings(settings, telegram=True)
         run_bot(
-            load_settings(),
+            settings,
             folders=folders,
             webhook_url=webhook_url,
             listen=listen,

@@ -18,6 +18,7 @@ from bot.errors import NewsbotError, describe
 from bot.service import IndexStats, NewsService
 from bot.terminal.chat import PROMPT, Chat, as_of_line
 from bot.terminal.producer import Producer
+from bot.terminal.render import printable
 from index.errors import EmptyIndex
 
 if TYPE_CHECKING:
@@ -52,10 +53,10 @@ class RichView:
         self.console.print()
 
     def info(self, text: str) -> None:
-        self.console.print(text, style="dim", markup=False)
+        self.console.print(printable(text), style="dim", markup=False)
 
     def error(self, text: str) -> None:
-        self.console.print(f"error: {text}", style="bold red", markup=False)
+        self.console.print(printable(f"error: {text}"), style="bold red", markup=False)
 
 
 class TerminalChat:
@@ -84,7 +85,7 @@ class TerminalChat:
         except Exception as exc:
             self.chat.view.error(describe(exc))
             return
-        self.console.print(greeting(stats), markup=False)
+        self.console.print(printable(greeting(stats)), markup=False)
         if self.as_of is not None:
             self.console.print(as_of_line(self.as_of), style="yellow", markup=False)
         if not stats.articles:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -12,6 +13,22 @@ if TYPE_CHECKING:
 
 # Characters of context shown on each side of a cited span, at most.
 CONTEXT_CHARS = 160
+
+# What a terminal would obey rather than show: escape sequences (CSI such as "ESC[2J", which
+# clears the screen; OSC such as "ESC]0;title BEL", which sets the window title; the 8-bit forms
+# of both) and every other C0 or C1 control character but newline and tab.
+_CONTROL = re.compile(
+    r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]"
+    r"|(?:\x1b[\]PX^_]|[\x90\x98\x9d\x9e\x9f])[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"
+    r"|\x1b[ -/]*[0-~]?"
+    r"|[\x00-\x08\x0b-\x1f\x7f-\x9f]"
+)
+
+
+def printable(text: str) -> str:
+    """`text` without anything a terminal would act on: what article text goes through before it
+    is printed, by `ask`, `search` and the chat, plain or rich."""
+    return _CONTROL.sub("", text)
 
 
 @dataclass(frozen=True)

@@ -158,9 +158,18 @@ class _LoopbackServer:
                 status, content_type, body = server.respond(request)
                 self.send_response(status)
                 self.send_header("content-type", content_type)
-                self.send_header("content-length", str(len(body)))
+                if isinstance(body, bytes):
+                    self.send_header("content-length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                    return
+                # Server-sent events, written as they come.
+                self.send_header("cache-control", "no-cache")
                 self.end_headers()
-                self.wfile.write(body)
+                for event in body:
+                    self.wfile.write(event)
+                    self.wfile.flush()
+                self.close_connection = True
 
             def log_message(self, *args: object) -> None:
                 pass
@@ -168,7 +177,7 @@ class _LoopbackServer:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
-    def respond(self, request: bytes) -> tuple[int, str, bytes]:
+    def respond(self, request: bytes) -> tuple[int, str, bytes | Iterator[bytes]]:
         raise NotImplementedError
 
     @property
@@ -194,28 +203,53 @@ class CannedServer(_LoopbackServer):
         self.content_type = content_type
         self.requests = 0
 
-    def respond(self, request: bytes) -> tuple[int, str, bytes]:
+    def respond(self, request: bytes) -> tuple[int, str, bytes | Iterator[bytes]]:
         self.requests += 1
         return self.status, self.content_type, self.body
 
 
 class ScriptedServer(_LoopbackServer):
-    """An OpenAI-compatible chat completions endpoint on loopback (no streaming): each reply is
-    `reply(messages)`, the request's chat messages in, the assistant's text out."""
+    """An OpenAI-compatible chat completions endpoint on loopback: each reply is
+    `reply(messages)`, the request's chat messages in, the assistant's text out. A request with
+    `"stream": true` gets the reply as server-sent events, a few characters each, `delay` seconds
+    apart."""
 
-    def __init__(self, reply: Callable[[Sequence[dict[str, str]]], str]) -> None:
+    def __init__(
+        self, reply: Callable[[Sequence[dict[str, str]]], str], *, delay: float = 0.0
+    ) -> None:
         super().__init__()
         self.reply = reply
+        self.delay = delay
         self.requests: list[dict[str, Any]] = []
 
-    def respond(self, request: bytes) -> tuple[int, str, bytes]:
+    def respond(self, request: bytes) -> tuple[int, str, bytes | Iterator[bytes]]:
         body = json.loads(request)
         self.requests.append(body)
-        return (
-            200,
-            "application/json",
-            chat_completion(self.reply(body["messages"]), body.get("model")),
-        )
+        text = self.reply(body["messages"])
+        if body.get("stream"):
+            return 200, "text/event-stream", self._events(text, body.get("model"))
+        return 200, "application/json", chat_completion(text, body.get("model"))
+
+    def _events(self, text: str, model: object) -> Iterator[bytes]:
+        pieces = [text[i : i + 6] for i in range(0, len(text), 6)]
+        for i, piece in enumerate(pieces):
+            last = i == len(pieces) - 1
+            chunk = {
+                "id": "chatcmpl-standin",
+                "object": "chat.completion.chunk",
+                "created": 0,
+                "model": model or "m",
+                "choices": [
+                    {
+                        "index": 0,
+                        "delta": {"content": piece},
+                        "finish_reason": "stop" if last else None,
+                    }
+                ],
+            }
+            yield f"data: {json.dumps(chunk)}\n\n".encode()
+            time.sleep(self.delay)
+        yield b"data: [DONE]\n\n"
 
 
 def chat_completion(content: str, model: object = "m") -> bytes:
