@@ -164,9 +164,13 @@ def _lacking(question: Question, statement: Statement, cfg: CoverageConfig) -> l
     out = []
     if not statement.days:
         out.append("that day")
-    # "Who is One Medical's CEO?": a person is asked for by their role, which must be stated.
-    if question.kind == "person" and not statement.focus and question.focus:
-        out.append(question.focus)
+    # "Who is One Medical's CEO?", "how many warships": a person asked for by their role, a
+    # number by what it counts: that is stated beside the answer, with whose it is.
+    related = question.kind in ("person", "count") and not question.focus_generic
+    if related and not any(f.on_focus and f.fit >= cfg.min_fit for f in statement.found):
+        out.append(question.focus or "")
+    if not statement.bound:
+        out += [n for n in question.bound if n not in out]
     wants_one = question.typed or question.kind == "role" or question.prep is not None
     if wants_one and not any(f.fit >= cfg.min_fit for f in statement.found):
         out.append(_KIND_WORDS.get(question.kind, "an answer"))

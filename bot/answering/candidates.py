@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 # A dateline or credit opening a sentence: "LONDON —", "New York (CNN Business) —".
 _OPENING_CREDIT = re.compile(r"^[^.!?]{0,40}?(\((CNN|AP|Reuters|AFP)[^)]*\)|\s[—–]\s|:\s)")
 _WORD = re.compile(r"[\w$%€£]+")
+# "U.S.", "D.C.", "Inc.": the full stop belongs to the name.
+_ABBREVIATION = re.compile(r"(\b\w\.){2,}$|\b(Inc|Corp|Co|Ltd|Jr|Sr|St)\.$")
 
 
 @dataclass
@@ -40,6 +42,7 @@ class Found:
     link: float  # 1 beside the word that states the question's focus or relation, towards 0 far
     key: str  # folded, to count the articles that state it
     members: tuple[tuple[int, int], ...] = ()  # the other names of a list ("X and Y")
+    on_focus: bool = False  # linked to the question's focus itself, in its own sentence
     files: int = 1
 
     @property
@@ -54,6 +57,8 @@ class Statement:
     focus: bool  # it states the question's focus (or it needs none)
     verb: bool  # it states the question's relation (or it needs none)
     names: frozenset[str]  # the question's names it states
+    bound: bool  # it states the names bound to the focus, in it or the sentence before
+    near_focus: bool  # it states the focus itself, in it or the sentence before
     numbers: frozenset[str]
     days: bool  # it states the question's month and day (or it asks none)
     content: frozenset[str]  # the question's content lemmas it states, in it or the one before
@@ -74,7 +79,11 @@ def read_sentence(
     around = lemmas | word_forms(context) | word_forms(title)
     everywhere = around | word_forms(passage)
     text_around = _undot(" ".join([doc.text, context, title, passage]).casefold())
-    anchors = [t for t in doc if _states(question.focus, t)] if question.focus else []
+    anchors = (
+        [t for t in doc if _states(question.focus, t) or _abbreviates(t, question.focus)]
+        if question.focus
+        else []
+    )
     verb_tokens = [t for t in doc if _states(question.verb, t)] if question.verb else []
     names = frozenset(n for n in question.names if _name_in(n, text_around, around))
     numbers = frozenset(
@@ -87,7 +96,15 @@ def read_sentence(
     )
     content = frozenset(c for c in question.content if _stated(c, around))
     in_passage = frozenset(c for c in question.content if _stated(c, everywhere))
+    text_near = _undot(" ".join([doc.text, context]).casefold())
+    near = lemmas | word_forms(context)
     statement = Statement(
+        # Whose focus it is ("Thailand's minister") is said in the same sentence as the focus.
+        bound=all(_name_in(n, _undot(doc.text.casefold()), lemmas) for n in question.bound),
+        near_focus=question.focus_generic
+        or bool(anchors)
+        or _stated(question.focus or "", near)
+        or _abbreviated(question.focus or "", text_near),
         focus=question.focus_generic
         or bool(anchors)
         or _stated(question.focus or "", everywhere)
@@ -107,6 +124,12 @@ def read_sentence(
         ]
     )
     statement.found = _candidates(question, doc, link_to)
+    for found in statement.found:
+        found.on_focus = bool(anchors) and found.link >= 0.33
+    if not anchors and not question.focus_generic:
+        # Near other words of the question, but the one it asks about is not in the sentence.
+        for found in statement.found:
+            found.link *= 0.5
     return statement
 
 
@@ -119,8 +142,16 @@ def _candidates(question: Question, doc: Doc, link_to: Sequence[Token]) -> list[
     elif question.prep is not None and not question.typed:
         spans = [(s, 0.8) for s in _prep_objects(question, doc)]
     else:
-        for ent in doc.ents:
+        for ent in _entities(doc):
             fit = question.labels.get(ent.label_, 0.0)
+            head = ent.root.head
+            if (
+                ent.root.dep_ in _MODIFIER
+                and head.pos_ in ("NOUN", "PROPN")
+                and head not in link_to
+            ):
+                # "U.S. HIMARS", "Malaysia's minister": it says which, it is not the thing.
+                fit *= 0.5
             if fit > 0:
                 spans.append((ent, fit))
         if question.kind == "named":
@@ -131,13 +162,18 @@ def _candidates(question: Question, doc: Doc, link_to: Sequence[Token]) -> list[
                     spans.append((doc[proper[0].i : proper[-1].i + 1], 0.6))
     found: list[Found] = []
     for span, fit in spans:
+        label = span.label_
+        while len(span) > 1 and span[0].pos_ == "DET":
+            span = span[1:]  # "the U.S. Secretary of War" is quoted as "U.S. Secretary of War"
         if span.start_char < credit_end or _echoes(question, span):
             continue
-        text = span.text.rstrip(".,;:'’").removesuffix("'s").removesuffix("’s")
+        text = span.text.rstrip(",;:'’").removesuffix("'s").removesuffix("’s")
+        if text.endswith(".") and not _ABBREVIATION.search(text):
+            text = text[:-1]
         if len(text) < 2:
             continue
         link = _link(span, link_to)
-        members = _list_members(span) if question.plural else ()
+        members = _list_members(span, label) if question.plural else ()
         found.append(
             Found(
                 start=span.start_char,
@@ -150,6 +186,35 @@ def _candidates(question: Question, doc: Doc, link_to: Sequence[Token]) -> list[
             )
         )
     return found
+
+
+_MODIFIER = frozenset({"compound", "amod", "poss", "nmod"})
+
+
+def _entities(doc: Doc) -> list[Span]:
+    """The parse's entities, with "X of Y" made one where the model cut it ("Straits" "of"
+    "Malacca", "Bank" "of" "America")."""
+    ents = list(doc.ents)
+    out: list[Span] = []
+    i = 0
+    while i < len(ents):
+        ent = ents[i]
+        nxt = ents[i + 1] if i + 1 < len(ents) else None
+        if (
+            nxt is not None
+            and nxt.start == ent.end + 1
+            and doc[ent.end].lower_ == "of"
+            and ent.label_ in ("LOC", "GPE", "FAC", "ORG")
+            and nxt.label_ in ("LOC", "GPE", "FAC", "ORG")
+        ):
+            merged = doc[ent.start : nxt.end]
+            merged.label_ = ent.label_
+            out.append(merged)
+            i += 2
+            continue
+        out.append(ent)
+        i += 1
+    return out
 
 
 def _roles(question: Question, doc: Doc) -> list[Span]:
@@ -177,9 +242,9 @@ def _roles(question: Question, doc: Doc) -> list[Span]:
                 sub = sorted(child.subtree, key=lambda t: t.i)
                 out.append(doc[sub[0].i : sub[-1].i + 1])
         # "Defense Secretary Pete Hegseth": title words before the name in one phrase.
-        before = [t for t in root.lefts if t.dep_ == "compound" and t.i < ent.start]
+        before = [t for t in root.lefts if t.dep_ in ("compound", "nmod") and t.i < ent.start]
         if before:
-            out.append(doc[before[0].i : ent.start])
+            out.append(doc[min(t.i for t in before[0].subtree) : ent.start])
     return [s for s in out if any(t.pos_ in ("NOUN", "PROPN") for t in s)]
 
 
@@ -196,15 +261,23 @@ def _prep_objects(question: Question, doc: Doc) -> list[Span]:
     return out
 
 
-def _list_members(span: Span) -> tuple[tuple[int, int], ...]:
-    """The names joined to this one by "and" ("Hegseth and Khaled"), as character spans."""
+def _list_members(span: Span, label: str) -> tuple[tuple[int, int], ...]:
+    """The names joined to this one by "and" ("Hegseth and Khaled"), as character spans; a name
+    in apposition stands for its title ("Secretary of War, Pete Hegseth, and Malaysia's
+    Minister of Defense, Mohamed Khaled")."""
+    root = span.root
+    heads = [root, root.head] if root.dep_ == "appos" else [root]
     members = []
-    for t in span.root.conjuncts:
-        ent = next(
-            (e for e in t.doc.ents if e.start <= t.i < e.end and e.label_ == span.label_), None
-        )
-        if ent is not None and ent != span:
-            members.append((ent.start_char, ent.end_char))
+    for head in heads:
+        for t in head.conjuncts:
+            for cand in [t, *(c for c in t.children if c.dep_ == "appos")]:
+                ent = next(
+                    (e for e in t.doc.ents if e.start <= cand.i < e.end and e.label_ == label),
+                    None,
+                )
+                if ent is not None and ent != span:
+                    members.append((ent.start_char, ent.end_char))
+                    break
     return tuple(sorted(set(members)))
 
 
@@ -219,12 +292,15 @@ def _link(span: Span, anchors: Sequence[Token]) -> float:
 
 
 def _distance(a: Token, b: Token) -> int:
+    """The steps between two words in the parse, a preposition on the way not counted: "drills
+    involving ... *in* the Straits" is two steps."""
     up_a = [a, *a.ancestors]
     up_b = [b, *b.ancestors]
     depth_b = {t.i: n for n, t in enumerate(up_b)}
     for n, t in enumerate(up_a):
         if t.i in depth_b:
-            return n + depth_b[t.i]
+            path = up_a[1:n] + up_b[1 : depth_b[t.i]]
+            return n + depth_b[t.i] - sum(p.pos_ == "ADP" for p in path)
     return len(up_a) + len(up_b)
 
 
@@ -304,6 +380,17 @@ def related(lemma: str) -> frozenset[str]:
     lex = lexicon()
     words = set(lex.related(lemma)) | set(lex.spelling_variants(lemma)) | set(lex.name_forms(lemma))
     return frozenset(w for w in words if "_" not in w and " " not in w and w not in LIGHT_VERBS)
+
+
+def _abbreviates(token: Token, word: str) -> bool:
+    """ "Sen." for "senator"."""
+    text = token.text
+    return (
+        len(word) > 4
+        and text.endswith(".")
+        and 3 <= len(text) <= 5
+        and word.startswith(text[:-1].casefold())
+    )
 
 
 def _abbreviated(word: str, text: str) -> bool:

@@ -178,6 +178,9 @@ class Question:
     verb: str | None = None  # the relation it asks about ("pay", "replace"), not a light verb
     prep: str | None = None  # a stranded preposition ("die of", "crash into")
     names: tuple[str, ...] = ()  # proper names it states ("Pete Hegseth", "Malaysia")
+    # Those of them that say whose or which focus ("*Thailand's* defence minister"): stated
+    # beside the answer, not only somewhere in its article.
+    bound: tuple[str, ...] = ()
     numbers: tuple[str, ...] = ()  # numbers it states ("2019", "14")
     days: tuple[tuple[int, int], ...] = ()  # a month's day without its year ("October 30")
     content: tuple[str, ...] = ()  # its other words of content, as lemmas
@@ -227,6 +230,9 @@ def _analyse(text: str) -> Question:
     days = () if any(_is_year(t) for t in doc) else tuple(d for d in [parse_day(text)] if d)
     name_words = {w.casefold() for n in names for w in n.split()}
     skip = {focus.i} if focus is not None else set()
+    if focus is not None and focus.lemma_.casefold() in GENERIC_HEADS | _ROLE_HEADS:
+        # "job title", "release date": words of the kind asked for, not of what it is about.
+        skip |= {t.i for t in focus.lefts if t.dep_ == "compound" and t.pos_ == "NOUN"}
     content = tuple(
         dict.fromkeys(
             t.lemma_.casefold()
@@ -241,6 +247,7 @@ def _analyse(text: str) -> Question:
         )
     )
     focus_lemma = focus.lemma_.casefold() if focus is not None else None
+    bound = _bound_names(focus, names) if focus is not None else ()
     plural = bool(
         (focus is not None and focus.tag_ in ("NNS", "NNPS"))
         or (root is not None and root.lemma_.casefold() in _TOGETHER and kind == "person")
@@ -258,10 +265,11 @@ def _analyse(text: str) -> Question:
         kind=kind,
         labels=LABELS[kind],
         focus=focus_lemma,
-        focus_generic=focus_lemma is None or focus_lemma in GENERIC_HEADS,
+        focus_generic=focus_lemma is None or focus_lemma in GENERIC_HEADS | _ROLE_HEADS,
         verb=verb,
         prep=prep,
         names=names,
+        bound=bound,
         numbers=numbers,
         days=days,
         content=content,
@@ -388,6 +396,18 @@ def _names(doc: Doc) -> tuple[str, ...]:
             found.append(" ".join(run))
             run = []
     return tuple(dict.fromkeys(n for n in found if n and any(c.isupper() for c in n)))
+
+
+def _bound_names(focus: Token, names: tuple[str, ...]) -> tuple[str, ...]:
+    """The names that modify the focus: its possessor, compound or "of" phrase."""
+    words = {
+        t.text
+        for child in focus.children
+        if child.dep_ in ("poss", "compound", "nmod")
+        or (child.dep_ == "prep" and child.lower_ == "of")
+        for t in child.subtree
+    }
+    return tuple(n for n in names if any(w in words for w in n.split()))
 
 
 def _is_year(token: Token) -> bool:
