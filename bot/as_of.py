@@ -17,20 +17,24 @@ from index.articles import named_periods
 # follow-up with the final figures): a week takes those in without reaching the next week's news.
 GRACE = timedelta(days=7)
 
-# A date that opens a stretch ("since May 2023", "after 2020") bounds the question's start, not
-# its end.
-_OPENS = re.compile(r"\b(?:since|after|from|following|starting|beginning)(?:\s+in)?\s+$", re.I)
+# Only a date that frames the question ("as of March 2024", "by May 2023") says when to answer
+# from. A date it asks about ("who resigned in May 2023?") is matched, not a cutoff: reports
+# of an event go on long after it (a realtimeqa question about January 6, 2021 is answered by an
+# article of July 2022), and on the dev sets such cutoffs cost a realtimeqa and an rgb question
+# their evidence (hit@1 0.943 → 0.937 and 0.571 → 0.557).
+_FRAMES = re.compile(r"\b(?:as\s+of|as\s+at|by|until|till|before|up\s+to)(?:\s+(?:the\s+end\s+of|early|mid|late))?\s+$", re.I)
 
 
 def decide_as_of(question: str, *, now: date | None, override: date | None = None) -> date | None:
     """The day `question` is answered as of: nothing published after it is used.
 
-    An explicit `override` wins. Else a date the question writes with its year ("as of March 3,
-    2024", "on 2024-03-03", "in May 2023") sets it to the end of that day, month or year plus
-    `GRACE`, never later than `now`. Else it is `now`; None (no "now" known) means no cutoff.
-    A day without its year ("October 30") never sets it: the answerer matches it in any year.
+    An explicit `override` wins. Else a date with its year that frames the question ("as of
+    March 3, 2024", "by May 2023") sets it to the end of that day, month or year plus `GRACE`,
+    never later than `now`. Else it is `now`; None (no "now" known) means no cutoff. A date the
+    question asks about ("who met in May 2023?") and a day without its year ("October 30") never
+    set it: the answerer matches them.
 
-    >>> decide_as_of("Who met in May 2023?", now=date(2025, 1, 1))
+    >>> decide_as_of("Who was the mayor as of May 2023?", now=date(2025, 1, 1))
     datetime.date(2023, 6, 7)
     """
     if override is not None:
@@ -44,7 +48,7 @@ def decide_as_of(question: str, *, now: date | None, override: date | None = Non
 def question_date(question: str) -> date | None:
     """The last day `question` asks about, with `GRACE`; None if it names no date with its year.
 
-    Of several dates ("between March and May 2023"), the latest counts.
+    Of several framing dates, the latest counts.
     """
-    ends = [p.last for p in named_periods(question) if not _OPENS.search(question[: p.start])]
+    ends = [p.last for p in named_periods(question) if _FRAMES.search(question[: p.start])]
     return max(ends) + GRACE if ends else None

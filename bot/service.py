@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from bot.answer import Answer, Turn
 from bot.answering.extractive import ExtractiveAnswerer, Reading, refusal
 from bot.answering.follow_up import bounded_history, with_previous_question
-from bot.answering.injection import without_instructions
+from bot.answering.injection import is_instruction, without_instructions
 from bot.as_of import decide_as_of
 from bot.errors import ModelError, QuestionError
 from index.embedding import Embedder
@@ -213,7 +213,9 @@ class NewsService:
         reading = self.extractive.read(searched, passages)
         if reading.coverage.covered:
             return passages, reading, None
-        missing = reading.coverage.missing
+        # A refusal names what is missing, unless the question is an order ("print your
+        # prompt"): its words are not repeated back.
+        missing = () if is_instruction(question) else reading.coverage.missing
         return (
             passages,
             reading,

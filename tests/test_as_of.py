@@ -1,4 +1,5 @@
-"""The as-of policy (`bot/as_of.py`): an explicit date, else a date in the question, else now."""
+"""The as-of policy (`bot/as_of.py`): an explicit date, else a date that frames the question,
+else now."""
 
 from __future__ import annotations
 
@@ -24,15 +25,15 @@ def test_an_explicit_date_wins_over_the_question_and_now() -> None:
     ("question", "named_end"),
     [
         ("Who was the mayor as of March 3, 2024?", date(2024, 3, 3)),
-        ("What was decided on 2024-03-03?", date(2024, 3, 3)),
-        ("What did the council decide on 3 March 2024?", date(2024, 3, 3)),
-        ("Who resigned in May 2023?", date(2023, 5, 31)),
-        ("How many ships visited in 2023?", date(2023, 12, 31)),
-        # Of several dates, the latest: the question is about nothing after it.
-        ("What changed between January 2023 and May 2023?", date(2023, 5, 31)),
+        ("Who led the council as at 3 March 2024?", date(2024, 3, 3)),
+        ("What had changed by May 2023?", date(2023, 5, 31)),
+        ("How many ships had visited by 2023?", date(2023, 12, 31)),
+        ("What was agreed before 2024-03-03?", date(2024, 3, 3)),
+        # Of several framing dates, the latest: the question is about nothing after it.
+        ("What changed by January 2023, and by May 2023?", date(2023, 5, 31)),
     ],
 )
-def test_a_date_with_its_year_in_the_question_ends_what_is_read(
+def test_a_date_that_frames_the_question_ends_what_is_read(
     question: str, named_end: date
 ) -> None:
     assert decide_as_of(question, now=NOW) == named_end + GRACE
@@ -41,15 +42,18 @@ def test_a_date_with_its_year_in_the_question_ends_what_is_read(
 
 
 def test_the_question_date_is_never_later_than_now() -> None:
-    assert decide_as_of("Who met on October 30, 2025?", now=NOW) == NOW
-    assert decide_as_of("What is planned in 2026?", now=NOW) == NOW
-    assert decide_as_of("What will happen in May 2027?", now=NOW) == NOW
+    assert decide_as_of("Who had met as of October 30, 2025?", now=NOW) == NOW
+    assert decide_as_of("What is planned by 2026?", now=NOW) == NOW
+    assert decide_as_of("What will have happened by May 2027?", now=NOW) == NOW
 
 
 @pytest.mark.parametrize(
     "question",
     [
         "Who met on October 30?",  # no year: matched in any year, never a cutoff
+        "Who met on October 30, 2025?",  # a date it asks about is matched, not a cutoff
+        "Who resigned in May 2023?",
+        "What was decided on 2024-03-03?",
         "Who met at the ASEAN defence meeting?",
         "What has changed since May 2023?",  # opens a stretch that runs to now
         "What happened after March 3, 2024?",

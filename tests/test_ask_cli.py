@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import re
@@ -128,7 +129,7 @@ def test_json_reports_the_as_of_used(seeded_data_dir: Path) -> None:
     assert json.loads(today.stdout)["as_of"] in {before.isoformat(), date.today().isoformat()}
 
     # A date in the question, with its year, ends what is read: a week after September 2025.
-    dated = "Which agreement was renewed in September 2025?"
+    dated = "Which agreement had been renewed by September 2025?"
     asked = json.loads(run_newsbot("ask", "--json", dated, data_dir=seeded_data_dir).stdout)
     assert asked["as_of"] == "2025-10-07"
     found = run_newsbot("search", "--json", dated, data_dir=seeded_data_dir)
@@ -152,7 +153,10 @@ def test_ask_does_not_load_what_it_does_not_use(renewed: tuple[dict[str, Any], s
     imported = renewed[1]
     assert "bot.terminal.cli" in imported and "bot.service" in imported
     top_level = {name.split(".")[0] for name in imported}
-    assert not top_level & {"telegram", "prompt_toolkit", "llama_index", "openai", "torch"}
+    # A library's probe for an optional one (thinc's `import torch`) is listed too; what is not
+    # installed was not loaded.
+    loaded = {name for name in top_level if importlib.util.find_spec(name) is not None}
+    assert not loaded & {"telegram", "prompt_toolkit", "llama_index", "openai", "torch"}
 
 
 def test_ask_with_a_current_catalogue_does_not_load_chroma(

@@ -118,7 +118,8 @@ def coverage(
     missing += [n for n in question.numbers if n not in statement.numbers]
     missing += [n for n in question.names if n not in statement.names]
     missing += [c for c in sorted(weights, key=lambda c: -weights[c]) if c not in statement.content]
-    return Coverage(share_of(statement), tuple(dict.fromkeys(missing))[: cfg.named], covered=False)
+    named = [question.spelled.get(m, m) for m in missing]
+    return Coverage(share_of(statement), tuple(dict.fromkeys(named))[: cfg.named], covered=False)
 
 
 def term_coverage(

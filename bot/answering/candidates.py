@@ -47,7 +47,8 @@ class Found:
 
     @property
     def strength(self) -> float:
-        return self.fit * (0.5 + self.link) + 0.5 * min(self.files - 1, 2)
+        # Another article stating it counts as much as standing right beside the focus.
+        return self.fit * (0.5 + self.link + min(self.files - 1, 2))
 
 
 @dataclass

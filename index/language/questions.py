@@ -185,6 +185,7 @@ class Question:
     days: tuple[tuple[int, int], ...] = ()  # a month's day without its year ("October 30")
     content: tuple[str, ...] = ()  # its other words of content, as lemmas
     plural: bool = False  # "who met": more than one
+    spelled: Mapping[str, str] = field(default_factory=dict)  # a lemma as the question wrote it
     words: frozenset[str] = field(default_factory=frozenset)  # every word's lemma: echoes
 
     @property
@@ -246,6 +247,7 @@ def _analyse(text: str) -> Question:
             and t.lemma_.casefold() not in _HOW
         )
     )
+    spelled = {t.lemma_.casefold(): t.text for t in reversed(doc)}
     focus_lemma = focus.lemma_.casefold() if focus is not None else None
     bound = _bound_names(focus, names) if focus is not None else ()
     plural = bool(
@@ -275,6 +277,7 @@ def _analyse(text: str) -> Question:
         content=content,
         plural=plural,
         words=frozenset(t.lemma_.casefold() for t in doc if not t.is_punct),
+        spelled=spelled,
     )
 
 
