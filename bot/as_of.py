@@ -22,7 +22,10 @@ GRACE = timedelta(days=7)
 # of an event go on long after it (a realtimeqa question about January 6, 2021 is answered by an
 # article of July 2022), and on the dev sets such cutoffs cost a realtimeqa and an rgb question
 # their evidence (hit@1 0.943 → 0.937 and 0.571 → 0.557).
-_FRAMES = re.compile(r"\b(?:as\s+of|as\s+at|by|until|till|before|up\s+to)(?:\s+(?:the\s+end\s+of|early|mid|late))?\s+$", re.I)
+_FRAMES = re.compile(
+    r"\b(?:as\s+of|as\s+at|by|until|till|before|up\s+to)(?:\s+(?:the\s+end\s+of|early|mid|late))?\s+$",
+    re.I,
+)
 
 
 def decide_as_of(question: str, *, now: date | None, override: date | None = None) -> date | None:

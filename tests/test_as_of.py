@@ -33,9 +33,7 @@ def test_an_explicit_date_wins_over_the_question_and_now() -> None:
         ("What changed by January 2023, and by May 2023?", date(2023, 5, 31)),
     ],
 )
-def test_a_date_that_frames_the_question_ends_what_is_read(
-    question: str, named_end: date
-) -> None:
+def test_a_date_that_frames_the_question_ends_what_is_read(question: str, named_end: date) -> None:
     assert decide_as_of(question, now=NOW) == named_end + GRACE
     # With no "now" known (a library caller), the question's date still applies.
     assert decide_as_of(question, now=None) == named_end + GRACE

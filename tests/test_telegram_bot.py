@@ -455,8 +455,10 @@ def test_reset_forgets_only_its_own_chat(
     standin.wait_for(lambda: len(standin.sent(11)) >= 3 and len(standin.sent(12)) >= 2)
     history = dict(spy.asked)
     assert history["and when was that signed?"] == ()
-    assert history["and who said that?"] == (
-        Turn("Where will they meet next year?", standin.sent(12)[0].visible.split("\n\n")[0]),
+    ((question, answer),) = [(t.question, t.answer) for t in history["and who said that?"]]
+    assert (question, answer) == (
+        "Where will they meet next year?",
+        standin.sent(12)[0].visible.split("\n\n")[0],
     )
     standin.push_message(11, "/sources")
     standin.push_message(12, "/reset")

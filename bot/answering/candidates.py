@@ -12,7 +12,8 @@ that only repeats the question is no candidate.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -68,7 +69,12 @@ class Statement:
 
 
 def read_sentence(
-    question: Question, doc: Doc, context: str, title: str, passage: str
+    question: Question,
+    doc: Doc,
+    context: str,
+    title: str,
+    passage: str,
+    known: Mapping[str, str] | None = None,
 ) -> Statement:
     """What `doc` (one sentence) states of the question, and its candidate answers.
 
@@ -124,7 +130,7 @@ def read_sentence(
             t for t in doc if t.lemma_.casefold() in question.content or _is_name_token(t, question)
         ]
     )
-    statement.found = _candidates(question, doc, link_to)
+    statement.found = _candidates(question, doc, link_to, known or {})
     for found in statement.found:
         found.on_focus = bool(anchors) and found.link >= 0.33
     if not anchors and not question.focus_generic:
@@ -134,7 +140,9 @@ def read_sentence(
     return statement
 
 
-def _candidates(question: Question, doc: Doc, link_to: Sequence[Token]) -> list[Found]:
+def _candidates(
+    question: Question, doc: Doc, link_to: Sequence[Token], known: Mapping[str, str]
+) -> list[Found]:
     spans: list[tuple[Span, float]] = []
     credit = _OPENING_CREDIT.match(doc.text)
     credit_end = credit.end() if credit else 0
@@ -143,7 +151,7 @@ def _candidates(question: Question, doc: Doc, link_to: Sequence[Token]) -> list[
     elif question.prep is not None and not question.typed:
         spans = [(s, 0.8) for s in _prep_objects(question, doc)]
     else:
-        for ent in _entities(doc):
+        for ent in _entities(doc, known):
             fit = question.labels.get(ent.label_, 0.0)
             head = ent.root.head
             if (
@@ -192,10 +200,42 @@ def _candidates(question: Question, doc: Doc, link_to: Sequence[Token]) -> list[
 _MODIFIER = frozenset({"compound", "amod", "poss", "nmod"})
 
 
-def _entities(doc: Doc) -> list[Span]:
+def known_entities(docs: Iterable[Doc]) -> dict[str, str]:
+    """Each entity's text with the label the model gave it most often over several sentences
+    of the same passages: a name is one thing throughout, so where the model misses it once or
+    calls it something else ("Ines Marchetti" a PRODUCT in one sentence of two), it is still
+    known. A tie goes to the label news names most often (a person first)."""
+    counts: dict[str, Counter[str]] = {}
+    for doc in docs:
+        for ent in doc.ents:
+            if ent.label_ in _NAMED_LABELS and len(ent.text) > 3 and ent.text[:1].isupper():
+                counts.setdefault(ent.text, Counter())[ent.label_] += 1
+    return {
+        text: max(labels, key=lambda label: (labels[label], -_LABEL_ORDER.index(label)))
+        for text, labels in counts.items()
+    }
+
+
+_LABEL_ORDER = ("PERSON", "ORG", "GPE", "LOC", "FAC", "EVENT", "WORK_OF_ART", "PRODUCT")
+_NAMED_LABELS = frozenset(_LABEL_ORDER)
+
+
+def _entities(doc: Doc, known: Mapping[str, str]) -> list[Span]:
     """The parse's entities, with "X of Y" made one where the model cut it ("Straits" "of"
-    "Malacca", "Bank" "of" "America")."""
-    ents = list(doc.ents)
+    "Malacca", "Bank" "of" "America"), and the names the other sentences know."""
+    ents: list[Span] = []
+    for e in doc.ents:
+        label = known.get(e.text, e.label_)
+        relabelled = e if label == e.label_ else doc.char_span(e.start_char, e.end_char, label)
+        ents.append(relabelled if relabelled is not None else e)
+    taken = {t.i for ent in ents for t in ent}
+    for text, label in known.items():
+        for m in re.finditer(rf"(?<!\w){re.escape(text)}(?!\w)", doc.text):
+            span = doc.char_span(m.start(), m.end(), label=label)
+            if span is not None and not any(t.i in taken for t in span):
+                ents.append(span)
+                taken |= {t.i for t in span}
+    ents.sort(key=lambda e: e.start)
     out: list[Span] = []
     i = 0
     while i < len(ents):

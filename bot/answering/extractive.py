@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 from bot.answer import SHORT_ANSWER_SEP, Answer, Citation, ShortAnswer, Source
 from bot.answering.answerability import Coverage, CoverageConfig, Idf, coverage
-from bot.answering.candidates import Found, Statement, read_sentence
+from bot.answering.candidates import Found, Statement, known_entities, read_sentence
 from index.answer_types import answer_kind, answer_spans, answer_strength, parse_day
 from index.articles import DATELINE, HEADER_LINE
 from index.catalog import tokenize
@@ -32,6 +32,10 @@ from index.vocabulary import stem, stopwords
 @dataclass(frozen=True)
 class ExtractiveConfig:
     max_sentences: int = 2
+    # Below these nothing retrieved is about the question, whatever it states (relevance is a
+    # sentence's words and meaning alone, 0 to 1).
+    min_relevance: float = 0.30
+    min_dense: float = 0.20
     keep_ratio: float = 0.85
     duplicate_overlap: float = 0.6
     # A sentence's score: the share of the question's words it holds ...
@@ -127,6 +131,10 @@ class ExtractiveAnswerer:
         candidates = self.rank_sentences(question, passages, analysis)
         statements = [c.statement for c in candidates if c.statement is not None]
         covered = coverage(analysis, statements, passages, self.idf, self.coverage_config)
+        best_dense = max((p.dense for p in passages), default=0.0)
+        relevance = max((c.relevance for c in candidates), default=0.0)
+        if relevance < self.config.min_relevance or best_dense < self.config.min_dense:
+            covered = replace(covered, covered=False)
         return Reading(analysis, candidates, covered)
 
     def answer(
@@ -254,10 +262,12 @@ class ExtractiveAnswerer:
             cand.relevance = 0.45 * cand.relevance + 0.55 * float(sim)
         candidates.sort(key=lambda c: -c.score)
         parsed = candidates[: cfg.max_parsed]
-        for cand, doc in zip(parsed, parse([c.text for c in parsed]), strict=True):
+        docs = parse([c.text for c in parsed])
+        known = known_entities(docs)
+        for cand, doc in zip(parsed, docs, strict=True):
             chunk = cand.passage.chunk
             cand.statement = read_sentence(
-                analysis, doc, cand.context_text, chunk.title, chunk.text
+                analysis, doc, cand.context_text, chunk.title, chunk.text, known
             )
         _count_agreement(parsed)
         for cand in parsed:

@@ -28,6 +28,7 @@ COMPONENTS = ("tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "n
 _CACHE_SIZE = 4096
 
 _lock = threading.Lock()
+_parsing = threading.Lock()
 _nlp: Language | None = None
 _parsed: OrderedDict[str, Doc] = OrderedDict()
 
@@ -74,7 +75,10 @@ def parse(texts: Sequence[str]) -> list[Doc]:
     pipeline = nlp()
     with _lock:
         todo = list(dict.fromkeys(t for t in texts if t not in _parsed))
-    docs = dict(zip(todo, pipeline.pipe(todo, batch_size=64), strict=True)) if todo else {}
+    # One parse at a time: a spaCy pipeline is not made to be run by two threads at once (the
+    # Telegram bot answers several chats together).
+    with _parsing:
+        docs = dict(zip(todo, pipeline.pipe(todo, batch_size=64), strict=True)) if todo else {}
     with _lock:
         for text, doc in docs.items():
             _parsed[text] = doc

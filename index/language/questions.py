@@ -42,7 +42,15 @@ LABELS: dict[Kind, Mapping[str, float]] = {
     "place": {"GPE": 1.0, "LOC": 1.0, "FAC": 0.9, "ORG": 0.3},
     "date": {"DATE": 1.0, "TIME": 0.5},
     "money": {"MONEY": 1.0, "CARDINAL": 0.3},
-    "count": {"CARDINAL": 1.0, "QUANTITY": 0.7, "MONEY": 0.3, "PERCENT": 0.3},
+    # "How many minutes": spaCy calls "187 minutes" a time, "three years" a date.
+    "count": {
+        "CARDINAL": 1.0,
+        "QUANTITY": 0.7,
+        "TIME": 0.6,
+        "DATE": 0.6,
+        "MONEY": 0.3,
+        "PERCENT": 0.3,
+    },
     "percent": {"PERCENT": 1.0},
     "quantity": {
         "QUANTITY": 1.0,
@@ -359,7 +367,8 @@ def _kind_of_noun(noun: str) -> Kind:
     first = lexicon().ancestors(noun, 1)
     if "person" in first:
         return "person"
-    if first & {"location", "region"}:
+    # A region on a map ("park", "county", "river"), not any "location" ("seat", "end").
+    if first & {"geographical_area", "district", "land", "body_of_water"}:
         return "place"
     if first & {"cost", "money", "monetary_value", "fund", "assets"}:
         return "money"
