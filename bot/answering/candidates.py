@@ -153,6 +153,8 @@ def _candidates(
     else:
         for ent in _entities(doc, known):
             fit = question.labels.get(ent.label_, 0.0)
+            if question.kind == "date" and _DURATION.match(ent.text):
+                fit = min(fit, 0.3)  # "27 years" is how long, not when
             head = ent.root.head
             if (
                 ent.root.dep_ in _MODIFIER
@@ -197,6 +199,11 @@ def _candidates(
     return found
 
 
+_DURATION = re.compile(
+    r"^(about |some |nearly |almost |more than |over )?[\d.,]+\s*(-\s*)?"
+    r"(years?|months?|weeks?|days?|hours?|minutes?)\b(?! ago)",
+    re.I,
+)
 _MODIFIER = frozenset({"compound", "amod", "poss", "nmod"})
 
 

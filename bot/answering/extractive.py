@@ -35,7 +35,7 @@ class ExtractiveConfig:
     # Below these nothing retrieved is about the question, whatever it states (relevance is a
     # sentence's words and meaning alone, 0 to 1).
     min_relevance: float = 0.30
-    min_dense: float = 0.20
+    min_dense: float = 0.10
     keep_ratio: float = 0.85
     duplicate_overlap: float = 0.6
     # A sentence's score: the share of the question's words it holds ...
@@ -163,7 +163,11 @@ class ExtractiveAnswerer:
             groups.add(cand, cand.passage.file, cand.tokens, may_open=may_open)
         chosen = [group.items for group in groups.groups]
 
-        short = self._short_answer(chosen[0][0], candidates)
+        leads, n = [], 1
+        for group in chosen:
+            leads.append((group[0], n))
+            n += len(group)
+        short = self._short_answer(leads, candidates, reading.question)
         citations: list[Citation] = []
         parts: list[str] = []
         for group in chosen:
@@ -196,23 +200,41 @@ class ExtractiveAnswerer:
             short_answer=short,
         )
 
-    def _short_answer(self, top: _Candidate, ranked: Sequence[_Candidate]) -> ShortAnswer | None:
-        """The candidate of the quoted sentence that clearly wins, as a span of citation [1]:
-        of the kind asked for, linked to what the question is about, well ahead of any rival."""
+    def _short_answer(
+        self,
+        leads: Sequence[tuple[_Candidate, int]],
+        ranked: Sequence[_Candidate],
+        question: Question,
+    ) -> ShortAnswer | None:
+        """The candidate of a quoted sentence that clearly wins, as a span of its citation: of
+        the kind asked for, linked to what the question is about (to its very focus when that is
+        more than a kind: "ambassador", "CEO"), and well ahead of any rival."""
         cfg = self.config
-        best = top.best
-        if best is None or best.fit < 0.6:
+        eligible = [
+            (found, cand, n)
+            for cand, n in leads
+            if cand.statement is not None
+            for found in cand.statement.found
+            if found.fit >= 0.6
+            and (found.link >= cfg.short_link or found.files >= 2)
+            and (question.focus_generic or found.on_focus)
+            # A later quote's candidate only when it stands right by the question's focus.
+            and (n == 1 or (found.on_focus and found.link == 1.0))
+        ]
+        if not eligible:
             return None
-        if best.link < cfg.short_link and best.files < 2:
-            return None
+        best, top, n = max(eligible, key=lambda e: (e[0].strength, -e[2]))
+        floor = ranked[0].score * cfg.keep_ratio
         rivals = [
             f.strength
             for c in ranked
-            if c.statement is not None and c.score >= top.score * cfg.keep_ratio
+            if c.statement is not None and c.score >= floor
             for f in c.statement.found
             if f.key != best.key
             and not _same_answer(f.key, best.key)
-            and not any(a <= f.start and f.end <= b for a, b in best.members)
+            and not (c is top and any(a <= f.start and f.end <= b for a, b in best.members))
+            # Asked for by a focus ("the ambassador"), a name far from it is no rival.
+            and (question.focus_generic or f.on_focus)
         ]
         if rivals and best.strength - max(rivals) < cfg.short_margin:
             return None
@@ -225,7 +247,7 @@ class ExtractiveAnswerer:
                 start, end = best.start, best.end
         return ShortAnswer(
             text=top.text[start:end],
-            n=1,
+            n=n,
             start=top.start + start,
             end=top.start + end,
         )
@@ -290,15 +312,21 @@ def _left_out(question: Question, statement: Statement) -> float:
     return 1.0 - stated / wanted
 
 
+_AGREEING_LINK = 0.5
+
+
 def _count_agreement(candidates: Sequence[_Candidate]) -> None:
-    """How many of the retrieved articles state each candidate: "Joe Biden" and "Biden" agree."""
+    """How many of the retrieved articles state each candidate in a sentence that links it to
+    the question ("Joe Biden" and "Biden" agree): a number or name that only recurs says
+    nothing."""
     files_of: dict[str, set[str]] = {}
     for cand in candidates:
         for found in cand.statement.found if cand.statement else []:
-            files_of.setdefault(found.key, set()).update(cand.passage.files)
+            if found.link >= _AGREEING_LINK:
+                files_of.setdefault(found.key, set()).update(cand.passage.files)
     for cand in candidates:
         for found in cand.statement.found if cand.statement else []:
-            agreeing: set[str] = set()
+            agreeing: set[str] = set(cand.passage.files)
             for key, files in files_of.items():
                 if _same_answer(key, found.key):
                     agreeing |= files

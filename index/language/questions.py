@@ -52,6 +52,7 @@ LABELS: dict[Kind, Mapping[str, float]] = {
         "PERCENT": 0.3,
     },
     "percent": {"PERCENT": 1.0},
+    # "How old", "how long": spaCy calls "27 years" and "three hours" a date and a time.
     "quantity": {
         "QUANTITY": 1.0,
         "CARDINAL": 0.6,
@@ -168,6 +169,7 @@ _HOW = {
 }
 # Verbs that carry no relation of their own ("what is", "what did they do").
 LIGHT_VERBS = frozenset(["be", "have", "do", "get", "make", "go", "say", "tell", "happen", "want"])
+_MONEY_WORDS |= {"acquire", "acquisition", "purchase"}
 # Verbs whose subject is two or more ("who met"): the answer is a list.
 _TOGETHER = frozenset(
     ["meet", "talk", "sign", "agree", "discuss", "negotiate", "attend", "join", "marry", "partner"]
@@ -216,7 +218,18 @@ def _analyse(text: str) -> Question:
         question = _analyse(own.strip())
         extra = _analyse(context.rstrip(")").strip())
         names = tuple(dict.fromkeys([*question.names, *extra.names]))
-        return replace(question, text=text, names=names, words=question.words | extra.words)
+        kind = question.kind
+        if kind == "quantity" and (extra.kind == "money" or set(extra.content) & _MONEY_WORDS):
+            # "For how much?" after "Which company is Amazon acquiring?": a price.
+            kind = "money"
+        return replace(
+            question,
+            text=text,
+            kind=kind,
+            labels=LABELS[kind],
+            names=names,
+            words=question.words | extra.words,
+        )
     doc = parse([text])[0]
     wh = next((t for t in doc if t.tag_ in ("WDT", "WP", "WP$", "WRB")), None)
     focus = _focus(doc, wh)
