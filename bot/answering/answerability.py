@@ -79,6 +79,9 @@ def coverage(
 ) -> Coverage:
     """Whether any of `statements` (one per ranked sentence) covers the question."""
     cfg = config or CoverageConfig()
+    if question.unresolved is not None:
+        # Nothing says who "they" are: no article can answer it.
+        return Coverage(0.0, (question.unresolved,), covered=False)
     if not statements:
         return Coverage(0.0, (), covered=False)
     terms = term_coverage(question.text, passages, idf, cfg) if idf is not None else None

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from index.answer_types import parse_day
 from index.language.lexicon import lexicon
@@ -75,6 +75,7 @@ def read_sentence(
     title: str,
     passage: str,
     known: Mapping[str, str] | None = None,
+    near_focus: frozenset[str] = frozenset(),
 ) -> Statement:
     """What `doc` (one sentence) states of the question, and its candidate answers.
 
@@ -87,7 +88,13 @@ def read_sentence(
     everywhere = around | word_forms(passage)
     text_around = _undot(" ".join([doc.text, context, title, passage]).casefold())
     anchors = (
-        [t for t in doc if _states(question.focus, t) or _abbreviates(t, question.focus)]
+        [
+            t
+            for t in doc
+            if _states(question.focus, t)
+            or _abbreviates(t, question.focus)
+            or t.lemma_.casefold() in near_focus
+        ]
         if question.focus
         else []
     )
@@ -165,6 +172,13 @@ def _candidates(
                 fit *= 0.5
             if fit > 0:
                 spans.append((ent, fit))
+        if question.kind == "person":
+            # A name the model took for a place or a thing ("Amara Nightingale", FAC) is still
+            # shaped like a person's: two to four capitalised proper nouns.
+            taken = {t.i for s, _ in spans for t in s}
+            for run in _proper_runs(doc):
+                if 2 <= len(run) <= 4 and not any(t.i in taken for t in run):
+                    spans.append((run, 0.6))
         if question.kind == "named":
             taken = {t.i for s, _ in spans for t in s}
             for chunk in doc.noun_chunks:
@@ -263,6 +277,21 @@ def _entities(doc: Doc, known: Mapping[str, str]) -> list[Span]:
         out.append(ent)
         i += 1
     return out
+
+
+def _proper_runs(doc: Doc) -> list[Span]:
+    """Runs of title-case proper nouns."""
+    runs: list[Span] = []
+    start = None
+    for t in [*doc, None]:
+        if t is not None and t.pos_ == "PROPN" and t.text[:1].isupper() and t.text[1:].islower():
+            start = t.i if start is None else start
+            continue
+        if start is not None:
+            end = t.i if t is not None else len(doc)
+            runs.append(doc[start:end])
+            start = None
+    return runs
 
 
 def _roles(question: Question, doc: Doc) -> list[Span]:
@@ -458,3 +487,24 @@ def _name_in(name: str, text: str, words: Iterable[str]) -> bool:
         return True
     forms = lexicon().name_forms(name)
     return any(re.search(rf"\b{re.escape(f)}\b", text) for f in forms)
+
+
+def nouns_meaning(
+    focus: str, docs: Iterable[Doc], embed: Callable[[list[str]], Any], threshold: float
+) -> frozenset[str]:
+    """The lemmas of the sentences' nouns that the embedding model finds close to `focus` as
+    written ("officials" for "officers"). A broader word may be one ("ships" for "warships"):
+    what decides is whether the parse links the answer to it."""
+    written: dict[str, str] = {}
+    for doc in docs:
+        for t in doc:
+            if t.pos_ == "NOUN" and t.text.isalpha():
+                written.setdefault(t.lower_, t.lemma_.casefold())
+    if not written:
+        return frozenset()
+    words = sorted(written)
+    vectors = embed([focus, *words])
+    similar = vectors[1:] @ vectors[0]
+    return frozenset(
+        written[w] for w, sim in zip(words, similar, strict=True) if float(sim) >= threshold
+    )

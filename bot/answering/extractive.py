@@ -17,7 +17,13 @@ from functools import lru_cache
 
 from bot.answer import SHORT_ANSWER_SEP, Answer, Citation, ShortAnswer, Source
 from bot.answering.answerability import Coverage, CoverageConfig, Idf, coverage
-from bot.answering.candidates import Found, Statement, known_entities, read_sentence
+from bot.answering.candidates import (
+    Found,
+    Statement,
+    known_entities,
+    nouns_meaning,
+    read_sentence,
+)
 from index.answer_types import answer_kind, answer_spans, answer_strength, parse_day
 from index.articles import DATELINE, HEADER_LINE
 from index.catalog import tokenize
@@ -62,6 +68,8 @@ class ExtractiveConfig:
     # Sentences embedded per question (embedding is most of an answer's time), and parsed.
     max_embedded: int = 12
     max_parsed: int = 12
+    # A noun this close in meaning (the embedding model's cosine) states the question's focus.
+    focus_similarity: float = 0.55
 
 
 @dataclass
@@ -291,6 +299,17 @@ class ExtractiveAnswerer:
             cand.statement = read_sentence(
                 analysis, doc, cand.context_text, chunk.title, chunk.text, known
             )
+        if _needs_meaning(analysis, parsed):
+            # No sentence names the person's role or the counted thing as the question does:
+            # words that mean it count ("officials" for "officers").
+            assert analysis.focus is not None
+            written = analysis.spelled.get(analysis.focus, analysis.focus)
+            near = nouns_meaning(written, docs, self.embedder.embed, cfg.focus_similarity)
+            for cand, doc in zip(parsed, docs, strict=True):
+                chunk = cand.passage.chunk
+                cand.statement = read_sentence(
+                    analysis, doc, cand.context_text, chunk.title, chunk.text, known, near
+                )
         _count_agreement(parsed)
         for cand in parsed:
             assert cand.statement is not None
@@ -301,6 +320,14 @@ class ExtractiveAnswerer:
                 cand.score += cfg.typed_weight * best.fit * best.link
         candidates.sort(key=lambda c: -c.score)
         return candidates
+
+
+def _needs_meaning(question: Question, parsed: Sequence[_Candidate]) -> bool:
+    """Whether the question's focus must be found by meaning: a role or a counted noun that no
+    sentence links a candidate to."""
+    if question.focus is None or question.focus_generic or question.kind not in ("person", "count"):
+        return False
+    return not any(f.on_focus for c in parsed if c.statement is not None for f in c.statement.found)
 
 
 def _left_out(question: Question, statement: Statement) -> float:

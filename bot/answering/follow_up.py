@@ -36,7 +36,8 @@ _PRONOUN = re.compile(r"\b(it|they|them|he|she|him|her|its|their|his|hers)\b", r
 _POSSESSIVE = frozenset({"its", "their", "his", "her"})
 _THERE = re.compile(r"\bthere\b", re.I)
 _HOW_ABOUT = re.compile(r"^\W*(and\s+|but\s+|so\s+)?(what|how)\s+about\s+(?P<x>.+?)\W*$", re.I)
-_FRAGMENT = re.compile(r"^\W*(and|but|so|also)\b", re.I)
+# "What did *the train* crash into?": a thing the conversation has already named.
+_DEFINITE = re.compile(r"\bthe\s+\w+", re.I)
 
 
 def with_previous_question(question: str, previous: Turn) -> str | None:
@@ -59,8 +60,11 @@ def with_previous_question(question: str, previous: Turn) -> str | None:
     now = analyse(resolved)
     if resolved != question and now.names:
         return resolved
-    if now.names and not _FRAGMENT.match(question) and len(question.split()) > 3:
-        return None  # it names what it is about: a question of its own
+    refers = bool(_FOLLOW_UP.search(question) or _DEFINITE.search(question))
+    if now.names or not (refers or now.verb is None or len(question.split()) <= 4):
+        # It names what it is about, or reads as a question of its own ("which agreement was
+        # renewed?"): nothing to take from the turn before.
+        return None
     context = previous.question.rstrip("?. ")
     if previous.short_answer:
         context += f" {previous.short_answer}"

@@ -196,6 +196,8 @@ class Question:
     content: tuple[str, ...] = ()  # its other words of content, as lemmas
     plural: bool = False  # "who met": more than one
     spelled: Mapping[str, str] = field(default_factory=dict)  # a lemma as the question wrote it
+    # "Where were they fired?" asked first: a pronoun, and no name or noun to say who or what.
+    unresolved: str | None = None
     words: frozenset[str] = field(default_factory=frozenset)  # every word's lemma: echoes
 
     @property
@@ -229,6 +231,7 @@ def _analyse(text: str) -> Question:
             labels=LABELS[kind],
             names=names,
             words=question.words | extra.words,
+            unresolved=None,  # the turn before says what "it" is
         )
     doc = parse([text])[0]
     wh = next((t for t in doc if t.tag_ in ("WDT", "WP", "WP$", "WRB")), None)
@@ -299,6 +302,7 @@ def _analyse(text: str) -> Question:
         plural=plural,
         words=frozenset(t.lemma_.casefold() for t in doc if not t.is_punct),
         spelled=spelled,
+        unresolved=_unresolved(doc, names),
     )
 
 
@@ -433,6 +437,16 @@ def _bound_names(focus: Token, names: tuple[str, ...]) -> tuple[str, ...]:
         for t in child.subtree
     }
     return tuple(n for n in names if any(w in words for w in n.split()))
+
+
+_PRONOUNS = frozenset({"it", "they", "them", "he", "him", "she", "her", "its", "their", "his"})
+
+
+def _unresolved(doc: Doc, names: tuple[str, ...]) -> str | None:
+    """The pronoun the question stands on when it has nothing else to say what it is about."""
+    if names or any(t.pos_ in ("NOUN", "PROPN") for t in doc):
+        return None
+    return next((t.text for t in doc if t.lower_ in _PRONOUNS), None)
 
 
 def _is_year(token: Token) -> bool:
