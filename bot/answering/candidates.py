@@ -114,7 +114,12 @@ def read_sentence(
     near = lemmas | word_forms(context)
     statement = Statement(
         # Whose focus it is ("Thailand's minister") is said in the same sentence as the focus.
-        bound=all(_name_in(n, _undot(doc.text.casefold()), lemmas) for n in question.bound),
+        # (or the sentence before, when this one refers to it: "she earned...").
+        bound=all(
+            _name_in(n, _undot(doc.text.casefold()), lemmas)
+            or (_refers_back(doc) and _name_in(n, _undot(context.casefold()), near))
+            for n in question.bound
+        ),
         near_focus=question.focus_generic
         or bool(anchors)
         or _stated(question.focus or "", near)
@@ -178,6 +183,16 @@ def _candidates(
             taken = {t.i for s, _ in spans for t in s}
             for run in _proper_runs(doc):
                 if 2 <= len(run) <= 4 and not any(t.i in taken for t in run):
+                    spans.append((run, 0.6))
+        if question.kind == "place":
+            # "near the city of Mendon": a name after a word of place is a place.
+            taken = {t.i for s, _ in spans for t in s}
+            for run in _proper_runs(doc):
+                head = run.root.head
+                placed = head.lower_ in _PLACE_WORDS or (
+                    head.lower_ == "of" and head.head.lemma_.casefold() in _PLACE_NOUNS
+                )
+                if placed and not any(t.i in taken for t in run):
                     spans.append((run, 0.6))
         if question.kind == "named":
             taken = {t.i for s, _ in spans for t in s}
@@ -277,6 +292,10 @@ def _entities(doc: Doc, known: Mapping[str, str]) -> list[Span]:
         out.append(ent)
         i += 1
     return out
+
+
+_PLACE_WORDS = frozenset({"in", "at", "near", "outside", "off", "from", "to", "across"})
+_PLACE_NOUNS = frozenset({"city", "town", "village", "state", "county", "province", "region"})
 
 
 def _proper_runs(doc: Doc) -> list[Span]:
@@ -457,6 +476,13 @@ def related(lemma: str) -> frozenset[str]:
     lex = lexicon()
     words = set(lex.related(lemma)) | set(lex.spelling_variants(lemma)) | set(lex.name_forms(lemma))
     return frozenset(w for w in words if "_" not in w and " " not in w and w not in LIGHT_VERBS)
+
+
+_BACK = frozenset({"he", "she", "it", "they", "his", "her", "its", "their", "him", "them"})
+
+
+def _refers_back(doc: Doc) -> bool:
+    return any(t.lower_ in _BACK for t in doc)
 
 
 def _abbreviates(token: Token, word: str) -> bool:

@@ -273,7 +273,10 @@ def _analyse(text: str) -> Question:
     )
     spelled = {t.lemma_.casefold(): t.text for t in reversed(doc)}
     focus_lemma = focus.lemma_.casefold() if focus is not None else None
-    bound = _bound_names(focus, names) if focus is not None else ()
+    # "Thailand's minister" binds Thailand to the minister; "which Missouri town" only says where
+    # to look: a town's state may be named anywhere in its article.
+    specific = focus is not None and focus.lemma_.casefold() not in GENERIC_HEADS | _ROLE_HEADS
+    bound = _bound_names(focus, names) if focus is not None and specific else ()
     plural = bool(
         (focus is not None and focus.tag_ in ("NNS", "NNPS"))
         or (root is not None and root.lemma_.casefold() in _TOGETHER and kind == "person")
