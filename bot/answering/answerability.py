@@ -79,9 +79,6 @@ def coverage(
 ) -> Coverage:
     """Whether any of `statements` (one per ranked sentence) covers the question."""
     cfg = config or CoverageConfig()
-    if question.unresolved is not None:
-        # Nothing says who "they" are: no article can answer it.
-        return Coverage(0.0, (question.unresolved,), covered=False)
     if not statements:
         return Coverage(0.0, (), covered=False)
     terms = term_coverage(question.text, passages, idf, cfg) if idf is not None else None
@@ -166,6 +163,10 @@ def term_coverage(
 def _lacking(question: Question, statement: Statement, cfg: CoverageConfig) -> list[str]:
     """What the question needs that the sentence doesn't state, as words to name."""
     out = []
+    if question.unresolved is not None and not statement.acts:
+        # "Where were they fired?" with nothing before it: only a sentence where something is
+        # done as the question says ("fired", not "live fire drills") can be about "they".
+        out.append(question.verb or question.unresolved)
     if not statement.days:
         out.append("that day")
     # "Who is One Medical's CEO?", "how many warships": a person asked for by their role, a

@@ -58,6 +58,8 @@ class Statement:
 
     focus: bool  # it states the question's focus (or it needs none)
     verb: bool  # it states the question's relation (or it needs none)
+    acts: bool  # ... as a verb: "fired", not "live fire drills"
+    title_focus: bool  # its article's title states the question's focus
     names: frozenset[str]  # the question's names it states
     bound: bool  # it states the names bound to the focus, in it or the sentence before
     near_focus: bool  # it states the focus itself, in it or the sentence before
@@ -113,6 +115,8 @@ def read_sentence(
     text_near = _undot(" ".join([doc.text, context]).casefold())
     near = lemmas | word_forms(context)
     statement = Statement(
+        acts=question.verb is None or any(t.pos_ in ("VERB", "AUX") for t in verb_tokens),
+        title_focus=bool(question.focus) and _stated(question.focus or "", set(word_forms(title))),
         # Whose focus it is ("Thailand's minister") is said in the same sentence as the focus.
         # (or the sentence before, when this one refers to it: "she earned...").
         bound=all(

@@ -344,12 +344,15 @@ _AGREEING_LINK = 0.5
 
 def _count_agreement(candidates: Sequence[_Candidate]) -> None:
     """How many of the retrieved articles state each candidate in a sentence that links it to
-    the question ("Joe Biden" and "Biden" agree): a number or name that only recurs says
-    nothing."""
+    the question, or under a title that names its focus ("Joe Biden" and "Biden" agree): a number
+    or name that only recurs says nothing."""
     files_of: dict[str, set[str]] = {}
     for cand in candidates:
+        title_focus = cand.statement is not None and cand.statement.title_focus
         for found in cand.statement.found if cand.statement else []:
-            if found.link >= _AGREEING_LINK:
+            # Stated beside the question's words, or in an article whose title is about its
+            # focus ("New chief for the port"): that article says it too.
+            if found.link >= _AGREEING_LINK or title_focus:
                 files_of.setdefault(found.key, set()).update(cand.passage.files)
     for cand in candidates:
         for found in cand.statement.found if cand.statement else []:

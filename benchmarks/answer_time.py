@@ -1,0 +1,61 @@
+"""`NewsService.answer` in one process, warm: what one question costs once everything is loaded.
+
+    python benchmarks/answer_time.py QUERIES.jsonl --articles DIR [--as-of-field F] [--repeat 3]
+
+The articles are indexed as `newsbot eval` indexes them (a collection of their own in the data dir,
+reused by a second run), every question is asked once untimed (loading the models, filling the
+caches), then each is asked `--repeat` more times and the median of its times kept. Prints the p50
+and p95 over the questions, in milliseconds. With `PYTHONPATH=OLD_CHECKOUT` it times an older
+release on the same questions: run both back to back and compare the ratio, since a shared
+machine's load moves both.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("queries", type=Path)
+    parser.add_argument("--articles", type=Path, required=True)
+    parser.add_argument("--as-of-field", default=None)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+
+    from bot.evaluation import eval_settings, load_queries
+    from bot.factory import build_embedder, build_indexer, build_service
+    from bot.terminal.cli import load_settings
+
+    settings = load_settings()
+    embedder = build_embedder(settings)
+    settings = eval_settings(settings, args.articles, embedder.name)
+    build_indexer(settings, embedder).run([args.articles])
+    service = build_service(settings)
+    queries = load_queries(args.queries, args.as_of_field)
+
+    def ask(query: object) -> float:
+        started = time.perf_counter()
+        # An older checkout's service takes the date as `as_of`; today's as the day asked.
+        service.answer(query.question, as_of=query.as_of)  # type: ignore[attr-defined]
+        return time.perf_counter() - started
+
+    for query in queries:
+        ask(query)
+    times = [statistics.median(ask(q) for _ in range(args.repeat)) for q in queries]
+    times.sort()
+    p50 = statistics.median(times) * 1000
+    p95 = times[min(len(times) - 1, round(0.95 * (len(times) - 1)))] * 1000
+    print(f"questions {len(times)}  p50 {p50:.1f} ms  p95 {p95:.1f} ms")
+
+
+if __name__ == "__main__":
+    main()
