@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from index.answer_types import parse_day
 from index.language.lexicon import lexicon
 from index.language.questions import LIGHT_VERBS, Question
+from index.vocabulary import stem
 
 if TYPE_CHECKING:
     from spacy.tokens import Doc, Span, Token
@@ -434,20 +435,17 @@ def _key(text: str, question: Question) -> str:
 
 
 def _lemmas(doc: Doc) -> set[str]:
-    return {t.lemma_.casefold() for t in doc} | {_undot(t.lower_) for t in doc}
+    words = [_undot(t.lower_) for t in doc]
+    return {t.lemma_.casefold() for t in doc} | set(words) | {f"~{s}" for s in stem(words)}
 
 
 @lru_cache(maxsize=4096)
 def word_forms(text: str) -> frozenset[str]:
-    """The words of `text` (unparsed: the sentence before, a title) and their base forms."""
-    wordnet = lexicon().wordnet
-    out: set[str] = set()
-    for word in _WORD.findall(_undot(text.casefold())):
-        out.add(word)
-        if wordnet is not None:
-            for pos in ("n", "v"):
-                out.update(wordnet.bases(word, pos)[:1])
-    return frozenset(out)
+    """The words of `text` (unparsed: the sentence before, a title, a passage) and their stems,
+    marked "~" ("~sign" for "signed"): enough to tell whether a lemma is there, at a fraction of
+    a parse's or WordNet's cost."""
+    words = _WORD.findall(_undot(text.casefold()))
+    return frozenset(words) | frozenset(f"~{s}" for s in stem(words))
 
 
 def _undot(text: str) -> str:
@@ -460,15 +458,24 @@ def _states(lemma: str | None, token: Token) -> bool:
     if lemma is None or token.is_punct:
         return False
     own = token.lemma_.casefold()
-    return own == lemma or token.lower_ == lemma or own in related(lemma) or lemma in related(own)
+    # One way only: WordNet's relations are near enough symmetric, and looking up every word of
+    # every sentence would cost more than the parse.
+    return own == lemma or token.lower_ == lemma or own in related(lemma)
 
 
-def _stated(lemma: str, words: set[str]) -> bool:
+def _stated(lemma: str, words: Set[str]) -> bool:
     if not lemma:
         return False
     if lemma in words:
         return True
-    return bool(related(lemma) & words)
+    return bool(related(lemma) & words or _stemmed(lemma) & words)
+
+
+@lru_cache(maxsize=8192)
+def _stemmed(lemma: str) -> frozenset[str]:
+    """The stems of `lemma` and of the words WordNet relates to it, marked as `word_forms`'."""
+    words = [lemma, *related(lemma)]
+    return frozenset(f"~{s}" for s in stem(words))
 
 
 @lru_cache(maxsize=8192)
