@@ -63,8 +63,9 @@ def public(internal: WebServer) -> Iterator[WebServer]:
             "/news/harbour", Route(news_page(HARBOUR, 0, url=f"{site}/news/harbour").encode())
         )
         server.route("/to-internal", Route(redirect=internal.url("/secret")))
-        punycode = news_page(BRIDGE, 0, url=f"{site}/puny").replace(" the ", " the über ", 1)
-        punycode = punycode.encode()
+        # All ASCII, so the codec itself fails (a bare UnicodeError, "Invalid extended code
+        # point"), not the bytes: what ended a whole run before.
+        punycode = news_page(BRIDGE, 0, url=f"{site}/puny").encode("ascii", "ignore")
         server.route("/puny", Route(punycode, "text/html; charset=punycode"))
         # Two kilobytes of gzip in gzip that would inflate to a gigabyte.
         inner = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
@@ -282,7 +283,7 @@ def test_a_refusal_reads_the_same_whether_the_port_is_open_or_not(
 
 
 def test_a_page_in_a_codec_no_page_uses_is_read_by_detection(address_run, public) -> None:
-    # Punycode fails on the page's "ü" with an error of its own; detection reads it as UTF-8.
+    # Punycode fails on the page with an error of its own; detection reads it as UTF-8.
     assert public.url("/puny") not in _skipped(address_run), address_run
 
 
