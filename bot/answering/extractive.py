@@ -57,8 +57,6 @@ class ExtractiveConfig:
     typed_weight: float = 0.2
     # ... the question's numbers ("Splatoon 2", "2021") stated, in it or the sentence before ...
     number_weight: float = 0.3
-    # ... the question's names and focus it states, less what it leaves out ...
-    missing_weight: float = 0.0
     # ... and its meaning, for the sentences the cheaper signals rank highest.
     dense_weight: float = 0.3
     # The short answer needs this lead over the best rival, and a link to the question's focus
@@ -313,7 +311,6 @@ class ExtractiveAnswerer:
         _count_agreement(parsed)
         for cand in parsed:
             assert cand.statement is not None
-            cand.score -= cfg.missing_weight * _left_out(analysis, cand.statement)
             if (best := cand.best) is not None and best.on_focus:
                 # An answer of the kind asked for, beside the very word the question asks about
                 # ("Kagan Ambassador"): the cheaper signals can't see that.
@@ -328,15 +325,6 @@ def _needs_meaning(question: Question, parsed: Sequence[_Candidate]) -> bool:
     if question.focus is None or question.focus_generic or question.kind not in ("person", "count"):
         return False
     return not any(f.on_focus for c in parsed if c.statement is not None for f in c.statement.found)
-
-
-def _left_out(question: Question, statement: Statement) -> float:
-    """The share of the question's names and its specific focus that a sentence leaves out."""
-    wanted = len(question.names) + (0 if question.focus_generic else 1)
-    if not wanted:
-        return 0.0
-    stated = len(statement.names) + (0 if question.focus_generic else int(statement.focus))
-    return 1.0 - stated / wanted
 
 
 _AGREEING_LINK = 0.5
