@@ -63,17 +63,7 @@ def pdf_bytes(story: Story | None, *, image_only: bool = False) -> bytes:
         b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
         info.encode("cp1252"),
     ]
-    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R /Info 6 0 R >>\n" % (len(objects) + 1)
-    out += b"startxref\n%d\n%%%%EOF\n" % xref
-    return bytes(out)
+    return pdf_file(objects, trailer=b"/Info 6 0 R")
 
 
 def docx_bytes(story: Story, *, template_title: str = "Draft template") -> bytes:
@@ -122,17 +112,7 @@ def pdf_of_pages(pages: list[bytes], *, shared: bool = False) -> bytes:
             + packed
             + b"\nendstream"
         )
-    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\n" % (len(objects) + 1)
-    out += b"startxref\n%d\n%%%%EOF\n" % xref
-    return bytes(out)
+    return pdf_file(objects)
 
 
 def text_page(lines: list[str]) -> bytes:
@@ -141,3 +121,20 @@ def text_page(lines: list[str]) -> bytes:
     ops += [f"{_pdf_string(line)} Tj T*" for line in lines]
     ops.append("ET")
     return "\n".join(ops).encode("cp1252")
+
+
+def pdf_file(objects: list[bytes], *, trailer: bytes = b"") -> bytes:
+    """A PDF file of these numbered objects (1 the catalogue), with its cross-reference table;
+    `trailer` adds to the trailer's dictionary (the document's Info)."""
+    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    extra = b" " + trailer if trailer else b""
+    out += b"trailer\n<< /Size %d /Root 1 0 R%s >>\n" % (len(objects) + 1, extra)
+    out += b"startxref\n%d\n%%%%EOF\n" % xref
+    return bytes(out)
