@@ -17,7 +17,6 @@ from index.chunking import Chunker
 from index.embedding import Embedder
 from index.fetching import FetchConfig, Fetcher
 from index.indexing import Indexer
-from index.language.pipeline import preload as preload_language
 from index.private import private_dir
 from index.readers.limits import ReadLimits
 from index.retrieval import RetrievalConfig, Retriever
@@ -157,9 +156,6 @@ def catalog_dir(settings: Settings) -> Path:
 
 def build_service(settings: Settings, retrieval: RetrievalConfig | None = None) -> NewsService:
     """The core service; `retrieval` changes how passages are found (for evaluation)."""
-    # Answers are chosen with the English pipeline: its load (about 0.7 s) overlaps with the
-    # embedding model's and the first search's.
-    preload_language()
     embedder = build_embedder(settings)
     retriever = build_retriever(settings, embedder, retrieval)
     extractive = ExtractiveAnswerer(embedder, idf=retriever.idf)

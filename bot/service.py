@@ -23,6 +23,7 @@ from bot.answering.injection import is_instruction, without_instructions
 from bot.as_of import decide_as_of
 from bot.errors import ModelError, QuestionError
 from index.embedding import Embedder
+from index.language.pipeline import preload as preload_language
 from index.retrieval import CollectionStats, Passage, Retriever
 
 if TYPE_CHECKING:
@@ -206,6 +207,8 @@ class NewsService:
         """The passages for the question as searched, their sentences read for it, and the
         refusal if they don't cover it."""
         searched = standalone or question
+        # The answer is chosen with the English pipeline: its load overlaps with retrieval.
+        preload_language()
         found = self.retriever.search(searched, k=k or self.top_k, as_of=as_of, exclude=exclude)
         # An article's orders to its reader or to a model ("ignore previous instructions", "readers
         # must log in at ...") are never quoted, checked against or counted as covering a question.

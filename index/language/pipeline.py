@@ -30,6 +30,7 @@ _CACHE_SIZE = 4096
 _lock = threading.Lock()
 _parsing = threading.Lock()
 _nlp: Language | None = None
+_preloading = False
 _parsed: OrderedDict[str, Doc] = OrderedDict()
 
 
@@ -43,7 +44,13 @@ def nlp() -> Language:
 
 
 def preload() -> None:
-    """Load the pipeline in a background thread, so that the first answer need not wait for it."""
+    """Start loading the pipeline in a background thread (once), so that the first answer need
+    not wait for all of it."""
+    global _preloading
+    with _lock:
+        if _nlp is not None or _preloading:
+            return
+        _preloading = True
     threading.Thread(target=_quiet_load, name="spacy-load", daemon=True).start()
 
 
