@@ -4,6 +4,7 @@ origin said at start-up. All through `newsbot` as a user runs it."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
@@ -105,6 +106,9 @@ def test_the_rich_terminal_shows_article_text_without_its_escapes(
         sys.executable, ["-m", "bot", *command], env=env, encoding="utf-8", dimensions=(50, 200),
         timeout=90,
     )  # fmt: skip
+    # Everything the terminal was sent, not only what came after the last match: the answer,
+    # the sources and the passage are all checked for escapes.
+    child.logfile_read = transcript = io.StringIO()
     try:
         if command == ["chat"]:
             child.expect_exact("> ")
@@ -114,7 +118,7 @@ def test_the_rich_terminal_shows_article_text_without_its_escapes(
                 child.expect_exact("> ")
             child.sendline("/quit")
         child.expect(pexpect.EOF)
-        seen = child.before
+        seen = transcript.getvalue()
     finally:
         if child.isalive():
             child.terminate(force=True)
