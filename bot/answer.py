@@ -83,6 +83,39 @@ class ShortAnswer:
 
 
 @dataclass(frozen=True)
+class DisagreementValue:
+    """One value the sources state for what was asked, with the citations that state it."""
+
+    value: str
+    citations: tuple[int, ...]
+    title: str  # of the first article that states it
+    date: str | None  # of the newest that does
+
+
+@dataclass(frozen=True)
+class Disagreement:
+    """The quoted articles state different values for what was asked: newest first."""
+
+    values: tuple[DisagreementValue, ...]
+    # The newest says it corrects or updates the earlier ones.
+    updated: bool = False
+
+    @property
+    def summary(self) -> str:
+        """ "Sources differ: “A” (2025-10-31) says 250 [2]; “B” (2025-10-30) says 300 [1]." """
+        said = [
+            f"“{shorten(v.title, 60)}”{f' ({v.date})' if v.date else ''} says {v.value} "
+            + "".join(f"[{n}]" for n in v.citations)
+            for v in self.values
+        ]
+        if self.updated and self.values[0].date:
+            first, *rest = said
+            earlier = "; ".join(s.replace(" says ", " said ", 1) for s in rest)
+            return f"Updated on {self.values[0].date}: {first}; earlier, {earlier}."
+        return f"Sources differ: {'; '.join(said)}."
+
+
+@dataclass(frozen=True)
 class Verification:
     sentences: int
     supported: int
@@ -142,6 +175,8 @@ class Answer:
     missing: tuple[str, ...] = ()
     # The day it was answered as of (nothing published later was used); None: no cutoff.
     as_of: date | None = None
+    # The quoted articles state different values for what was asked: no one value is given.
+    disagreement: Disagreement | None = None
     passages: tuple[Any, ...] = field(default=(), compare=False, repr=False)
 
     def to_json(self) -> dict[str, Any]:
@@ -176,6 +211,12 @@ class Answer:
             ]
         if self.notice:
             data["notice"] = self.notice
+        if self.disagreement is not None:
+            data["disagreements"] = [
+                {"value": v.value, "citations": list(v.citations), "date": v.date}
+                for v in self.disagreement.values
+            ]
+            data["updated"] = self.disagreement.updated
         return data
 
     @property

@@ -512,6 +512,11 @@ def _abbreviated(word: str, text: str) -> bool:
     return len(word) > 4 and bool(re.search(rf"\b{re.escape(word[:3])}[a-z]{{0,2}}\.\s", text))
 
 
+def name_stated(name: str, text: str) -> bool:
+    """Whether unparsed `text` states `name` (its family name, its whole, or a form of it)."""
+    return _name_in(name, _undot(text.casefold()), word_forms(text))
+
+
 def _name_in(name: str, text: str, words: Iterable[str]) -> bool:
     """A name is stated when its last word is (its family name, a company's main word), or the
     whole of it, or a form WordNet gives ("Malaysian" for "Malaysia")."""

@@ -24,6 +24,7 @@ from bot.answering.candidates import (
     nouns_meaning,
     read_sentence,
 )
+from bot.answering.disagreement import Quoted, disagreement
 from index.answer_types import answer_kind, answer_spans, answer_strength, parse_day
 from index.articles import DATELINE, HEADER_LINE
 from index.catalog import tokenize
@@ -176,10 +177,13 @@ class ExtractiveAnswerer:
         short = self._short_answer(leads, candidates, reading.question)
         citations: list[Citation] = []
         parts: list[str] = []
+        quoted: list[Quoted] = []
         for group in chosen:
             markers = []
             for cand in group:
                 n = len(citations) + 1
+                if cand.statement is not None:
+                    quoted.append(_quoted(cand, n))
                 citations.append(
                     Citation.of_chunk(
                         n,
@@ -194,6 +198,11 @@ class ExtractiveAnswerer:
                 markers.append(f"[{n}]")
             parts.append(f"{_as_quote(group[0].text)} {''.join(markers)}")
         text = " ".join(parts)
+        differ = disagreement(reading.question, quoted)
+        if differ is not None:
+            # Which source is right is not for the answer to pick: it says what each states.
+            short = None
+            text = f"{differ.summary} {text}"
         if short is not None:
             text = f"{short.text}{SHORT_ANSWER_SEP}{text}"
         return Answer(
@@ -204,6 +213,7 @@ class ExtractiveAnswerer:
             standalone=standalone,
             passages=tuple(passages),
             short_answer=short,
+            disagreement=differ,
         )
 
     def _short_answer(
@@ -525,6 +535,21 @@ def refusal(
         closest=tuple(closest),
         passages=tuple(passages),
         missing=tuple(missing),
+    )
+
+
+def _quoted(cand: _Candidate, n: int) -> Quoted:
+    assert cand.statement is not None
+    chunk = cand.passage.chunk
+    return Quoted(
+        statement=cand.statement,
+        text=cand.text,
+        context=cand.context_text,
+        files=tuple(cand.passage.files),
+        title=chunk.title,
+        date=chunk.date or None,
+        passage=chunk.text,
+        n=n,
     )
 
 
