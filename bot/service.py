@@ -24,7 +24,7 @@ from bot.as_of import decide_as_of
 from bot.errors import ModelError, QuestionError
 from index.embedding import Embedder
 from index.language.pipeline import preload as preload_language
-from index.retrieval import CollectionStats, Passage, Retriever
+from index.ranking.retrieval import CollectionStats, Passage, Retriever
 
 if TYPE_CHECKING:
     from bot.answering.generated import GeneratedAnswerer

@@ -20,10 +20,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from bot.answering.candidates import Statement
-from index.catalog import tokenize
 from index.language.questions import Question
-from index.retrieval import Passage, search_terms
-from index.vocabulary import stopwords
+from index.language.vocabulary import stopwords
+from index.ranking.retrieval import Passage, search_terms
+from index.search.catalog import tokenize
 
 Idf = Callable[[Sequence[str]], dict[str, float]]
 # Words of how a question asks, not of what it asks about ("how many", "what did they say").

@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from index.answer_types import parse_day
+from index.language.answer_types import parse_day
 from index.language.lexicon import lexicon
 from index.language.questions import LIGHT_VERBS, Question
-from index.vocabulary import stem
+from index.language.vocabulary import stem
 
 if TYPE_CHECKING:
     from spacy.tokens import Doc, Span, Token

@@ -24,7 +24,7 @@ from itertools import pairwise
 
 from bot.answering.facts import WORD, is_fact, months_in, name_patterns, numbers_in, plain
 from index.language.lexicon import Lexicon, lexicon
-from index.vocabulary import MONTH_NAMES, MONTHS, news_stopwords, stem, stopwords
+from index.language.vocabulary import MONTH_NAMES, MONTHS, news_stopwords, stem, stopwords
 
 _NEGATIONS = frozenset({"not", "no", "never", "neither", "nor", "none", "without", "cannot"})
 # "failed to sign" and "refused to meet" deny what follows as "did not" does.

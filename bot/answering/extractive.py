@@ -24,15 +24,15 @@ from bot.answering.candidates import (
     nouns_meaning,
     read_sentence,
 )
-from index.answer_types import answer_kind, answer_spans, answer_strength, parse_day
-from index.articles import DATELINE, HEADER_LINE
-from index.catalog import tokenize
-from index.copies import CopyGroups
 from index.embedding import Embedder
+from index.language.answer_types import answer_kind, answer_spans, answer_strength, parse_day
 from index.language.pipeline import parse
 from index.language.questions import Question, analyse
-from index.retrieval import Passage, search_terms
-from index.vocabulary import stem, stopwords
+from index.language.vocabulary import stem, stopwords
+from index.ranking.retrieval import Passage, search_terms
+from index.ranking.syndication import CopyGroups
+from index.reading.articles import DATELINE, HEADER_LINE
+from index.search.catalog import tokenize
 
 
 @dataclass(frozen=True)

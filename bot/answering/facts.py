@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from index.language.lexicon import Lexicon
-from index.vocabulary import MONTHS, NUMBER_WORDS, news_stopwords
+from index.language.vocabulary import MONTHS, NUMBER_WORDS, news_stopwords
 
 # A word, with its apostrophes: "don't", "Biden’s".
 WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import TYPE_CHECKING, Literal
 
-from index.answer_types import parse_day
+from index.language.answer_types import parse_day
 from index.language.lexicon import lexicon
 from index.language.pipeline import parse
 

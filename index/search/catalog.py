@@ -19,10 +19,10 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from index.catalog_files import FileRow, Manifest, Segment, read_dead
 from index.errors import CatalogDamaged
-from index.similarity import Similarity
-from index.vocabulary import stemmer
+from index.language.vocabulary import stemmer
+from index.search.catalog_files import FileRow, Manifest, Segment, read_dead
+from index.search.similarity import Similarity
 
 # BM25's parameters: bm25s's defaults (its "lucene" variant), which this catalogue used before it
 # scored from its own postings.

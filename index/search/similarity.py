@@ -22,8 +22,8 @@ import numpy as np
 import numpy.typing as npt
 
 if TYPE_CHECKING:
-    from index.catalog import ChunkCatalog
-    from index.catalog_files import Segment
+    from index.search.catalog import ChunkCatalog
+    from index.search.catalog_files import Segment
 
 # Segments with at least this many chunks are scanned through their int8 codes.
 INT8_SCAN_FROM = 50_000

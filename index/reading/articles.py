@@ -1,7 +1,7 @@
 """Finding article files and reading plain-text ones; what an article is, whatever its format.
 
 A `.txt` or `.md` file is its own text, so a citation's offsets index the file. Every other format
-(`index/readers/`) is extracted into a text of its own, which the index keeps as a snapshot.
+(`index/reading/readers/`) is extracted into a text of its own, which the index keeps as a snapshot.
 """
 
 from __future__ import annotations
@@ -19,10 +19,10 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from index.errors import ArticleError
-from index.vocabulary import MONTHS
+from index.language.vocabulary import MONTHS
 
 ARTICLE_SUFFIXES = (".txt", ".md")
-# Every format a folder may hold; `index/readers` reads all but the plain-text ones.
+# Every format a folder may hold; `index/reading/readers` reads all but the plain-text ones.
 READABLE_SUFFIXES = (
     *ARTICLE_SUFFIXES,
     ".html",
@@ -304,7 +304,7 @@ def named_periods(text: str) -> list[Period]:
 
     A year alone counts only after a word that makes it one ("in 2024", "during 2024"): "2024
     people" and "the 2008 crisis" are not about those years. A day or month without its year
-    ("October 30") names no period; `index.answer_types.parse_day` reads those.
+    ("October 30") names no period; `index.language.answer_types.parse_day` reads those.
     """
     found: list[Period] = []
 

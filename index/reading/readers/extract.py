@@ -8,9 +8,9 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from index.articles import Article, megabytes, parse_date, web_url
 from index.errors import ArticleError
-from index.readers.limits import ReadLimits
+from index.reading.articles import Article, megabytes, parse_date, web_url
+from index.reading.readers.limits import ReadLimits
 
 _SPACE = re.compile(r"[^\S\n]+")
 # What is never text: C0 and C1 controls but tab and line breaks, lone surrogates (JSON can hold

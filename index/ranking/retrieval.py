@@ -22,14 +22,14 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
-from index.bonuses import add_answer_type, add_number_match, add_recency
-from index.catalog import ChunkCatalog, ChunkRecord
-from index.catalog_sync import current_catalog
-from index.copies import CopyGroups
 from index.embedding import Embedder
 from index.errors import EmptyIndex
-from index.similarity import Similarity
-from index.store import ChunkStore
+from index.ranking.signals import add_answer_type, add_number_match, add_recency
+from index.ranking.syndication import CopyGroups
+from index.search.catalog import ChunkCatalog, ChunkRecord
+from index.search.catalog_sync import current_catalog
+from index.search.similarity import Similarity
+from index.search.store import ChunkStore
 
 # Words of the question's form and of "when" rather than "what": they match any article.
 _QUERY_NOISE = re.compile(
