@@ -136,7 +136,8 @@ def synthetic(
 def _store(data: Path) -> Any:
     from bot.factory import build_embedder
     from bot.settings import Settings
-    from index.search.store import ChromaConfig, ChunkStore
+    from index.search.chroma import ChromaConfig
+    from index.search.store import ChunkStore
 
     embedder = build_embedder(Settings())
     config = ChromaConfig(path=data / "chroma", collection=COLLECTION)

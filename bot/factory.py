@@ -23,7 +23,8 @@ from index.reading.readers.limits import ReadLimits
 from index.reading.snapshots import Snapshots
 from index.reading.source_state import SourceState
 from index.reading.sources import SourceReader
-from index.search.store import ChromaConfig, ChunkStore
+from index.search.chroma import ChromaConfig
+from index.search.store import ChunkStore
 
 if TYPE_CHECKING:
     from bot.answering.generated import GeneratedAnswerer

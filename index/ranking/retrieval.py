@@ -85,7 +85,9 @@ class Passage:
 
     chunk: ChunkRecord
     score: float
-    dense: float  # cosine similarity to the question (0 when Chroma gave no score for it)
+    # Cosine similarity to the question, from the catalogue; 0 for a chunk only BM25 found when
+    # `rank` was given no `similarity` to score it by.
+    dense: float
     lexical: float  # BM25 score
     # Near-identical chunks of other files (syndicated copies of the same story).
     duplicates: tuple[ChunkRecord, ...] = field(default=(), compare=False)
@@ -321,8 +323,8 @@ def _fuse(
     # Scores scaled to [0, 1] over the candidates: the best BM25 score is 1, and cosine similarity
     # runs from the weakest dense candidate (0) to the best (1). A chunk that only BM25 found is
     # scored on the same scale by its own similarity, below 0 when it is further than every dense
-    # candidate, or 0 when that is unknown (Chroma answered); one only the dense side found gets 0
-    # from BM25.
+    # candidate, or 0 when that is unknown (no `similarity` was given); one only the dense side
+    # found gets 0 from BM25.
     top_lex = float(lexical[lex_order[0]]) if lex_order else 0.0
     if dense_order:
         hi, lo = dense[dense_order[0]], dense[dense_order[-1]]

@@ -38,7 +38,7 @@ import numpy as np
 import numpy.typing as npt
 
 from index.errors import CatalogDamaged
-from index.search.similarity import quantize
+from index.search.int8 import quantize
 
 FORMAT = 4
 MANIFEST = "catalog.json"
