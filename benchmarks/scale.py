@@ -236,7 +236,8 @@ def serve_in_new_process(data: Path, queries: Path, n_queries: int) -> dict[str,
 
 def big(articles: Path, queries: Path, size: int, n_queries: int, data: Path) -> dict[str, Any]:
     """Write a catalogue of `size` chunks straight to disk (segments of 500,000) and serve it."""
-    from index.search.catalog import bm25_text, tokenize
+    from index.language.words import tokenize
+    from index.search.catalog import bm25_text
     from index.search.catalog_files import ChunkRow, Manifest, SegmentWriter
     from index.search.catalog_sync import catalog_folder
 

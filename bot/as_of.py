@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 
-from index.reading.articles import named_periods
+from index.language.dates import named_periods
 
 # Reports of an event keep coming for days after it (the next day's paper, a weekly's roundup, the
 # follow-up with the final figures): a week takes those in without reaching the next week's news.

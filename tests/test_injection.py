@@ -26,7 +26,7 @@ from bot.answering.citations import CitationChecker
 from bot.answering.prompts import is_instruction, source_views
 from bot.factory import build_indexer, build_service
 from bot.settings import Settings
-from index.chunking import sentence_spans
+from index.language.sentences import sentence_spans
 from tests.conftest import SEEDS, run_newsbot
 from tests.support.llm_server import ScriptedServer
 from tests.support.telegram_standin import TelegramStandIn

@@ -26,13 +26,15 @@ from bot.answering.candidates import (
 )
 from index.embedding import Embedder
 from index.language.answer_types import answer_kind, answer_spans, answer_strength, parse_day
+from index.language.dates import DATELINE, HEADER_LINE
 from index.language.pipeline import parse
+from index.language.question_text import search_terms
 from index.language.questions import Question, analyse
 from index.language.vocabulary import stem, stopwords
-from index.ranking.retrieval import Passage, search_terms
+from index.language.words import WORD_WITH_SIGNS as _WORD
+from index.language.words import tokenize
+from index.ranking.retrieval import Passage
 from index.ranking.syndication import CopyGroups
-from index.reading.articles import DATELINE, HEADER_LINE
-from index.search.catalog import tokenize
 
 
 @dataclass(frozen=True)
@@ -416,9 +418,6 @@ def _sentences(passages: Sequence[Passage]) -> list[_Candidate]:
 
 
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
-
-
-_WORD = re.compile(r"[\w$%€£]+")
 
 
 def _find_answers(candidates: list[_Candidate], question: str, kind: str) -> None:

@@ -75,7 +75,7 @@ def parse_as_of(value: str | None) -> date | None:
     """The day an `--as-of` names; None without one (then the service decides, `bot.as_of`)."""
     if value is None:
         return None
-    from index.reading.articles import parse_date
+    from index.language.dates import parse_date
 
     if value.strip().lower() == "today":
         return date.today()

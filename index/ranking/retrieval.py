@@ -11,7 +11,6 @@ take one place in the ranking and travel together as `duplicates` (`copies`).
 from __future__ import annotations
 
 import math
-import re
 import threading
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
@@ -24,19 +23,14 @@ import numpy.typing as npt
 
 from index.embedding import Embedder
 from index.errors import EmptyIndex
+from index.language.question_text import search_terms
+from index.language.words import folded_words
 from index.ranking.signals import add_answer_type, add_number_match, add_recency
 from index.ranking.syndication import CopyGroups
 from index.search.catalog import ChunkCatalog, ChunkRecord
 from index.search.catalog_sync import current_catalog
 from index.search.similarity import Similarity
 from index.search.store import ChunkStore
-
-# Words of the question's form and of "when" rather than "what": they match any article.
-_QUERY_NOISE = re.compile(
-    r"\b(which|what|who|whom|whose|where|when|why|how|according|reportedly|recently|"
-    r"this week|last week|this month|this year|week|today|yesterday|latest|news)\b",
-    re.I,
-)
 
 Fusion = Literal["rrf", "score"]
 # A passage this share of another's length or less is a quotation of it, not a copy of the story.
@@ -116,12 +110,6 @@ class CollectionStats:
     newest_title: str | None  # the title of the article of that date
     indexed_at: datetime | None  # when the collection last changed
     embed_model: str
-
-
-def search_terms(question: str) -> str:
-    """The question without the words that say it is a question; BM25 drops the other stopwords."""
-    cleaned = _QUERY_NOISE.sub(" ", question)
-    return cleaned if cleaned.strip() else question
 
 
 class Retriever:
@@ -360,7 +348,7 @@ def _by_file(
     groups = CopyGroups[int](cfg.duplicate_overlap, min_length_ratio=_COPY_LENGTH_RATIO)
     for f in files:
         for i in chunks_of[f][: cfg.per_file]:
-            groups.add(i, f, _copy_words(catalog.records[i].text))
+            groups.add(i, f, folded_words(catalog.records[i].text))
         if len(groups) >= k:
             break
     passages: list[Passage] = []
@@ -377,8 +365,3 @@ def _by_file(
             )
         )
     return passages
-
-
-def _copy_words(text: str) -> set[str]:
-    """The words two passages are compared by to tell a syndicated copy: folded, as written."""
-    return set(text.casefold().split())

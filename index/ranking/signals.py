@@ -12,7 +12,7 @@ import re
 from datetime import date
 
 from index.language.answer_types import answer_shape, answer_strength
-from index.reading.articles import DATELINE, HEADER_LINE
+from index.language.dates import DATELINE, HEADER_LINE
 from index.search.catalog import ChunkCatalog, ChunkRecord
 
 # Questions that ask for the newest news get a stronger pull towards recent articles.

@@ -187,7 +187,7 @@ class SegmentWriter:
         vectors: npt.NDArray[np.float32],
         tokens: Sequence[Sequence[str]],
     ) -> None:
-        """Append chunks with their embeddings and their BM25 terms (as `catalog.tokenize` makes)."""
+        """Append chunks with their embeddings and their BM25 terms (as `language.words.tokenize` makes)."""
         if not rows:
             return
         if vectors.shape != (len(rows), self.dim):

@@ -22,7 +22,8 @@ import numpy as np
 import numpy.typing as npt
 
 from index.errors import CatalogDamaged
-from index.search.catalog import ChunkCatalog, bm25_text, tokenize
+from index.language.words import tokenize
+from index.search.catalog import ChunkCatalog, bm25_text
 from index.search.catalog_files import (
     MANIFEST,
     TMP_MARK,

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from index.errors import ArticleError
-from index.reading.articles import Article, megabytes, parse_date, web_url
+from index.language.dates import parse_date
+from index.reading.articles import Article, megabytes, web_url
 from index.reading.readers.limits import ReadLimits
 
 _SPACE = re.compile(r"[^\S\n]+")

@@ -7,7 +7,8 @@ import io
 from typing import Any
 
 from index.errors import ArticleError
-from index.reading.articles import find_date, megabytes
+from index.language.dates import find_date
+from index.reading.articles import megabytes
 from index.reading.readers.extract import Extract, clean_paragraphs, date_of, text_of, too_much_text
 from index.reading.readers.limits import ReadLimits
 
