@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 from index.language.answer_types import parse_day
 from index.language.lexicon import lexicon
-from index.language.questions import LIGHT_VERBS, Question
+from index.language.question_words import LIGHT_VERBS
+from index.language.questions import Question
 from index.language.vocabulary import stem
 from index.language.words import WORD_WITH_SIGNS as _WORD
 
