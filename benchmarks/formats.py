@@ -39,11 +39,11 @@ sys.path.insert(0, str(ROOT))
 
 from bot.factory import build_embedder, build_indexer, build_store  # noqa: E402
 from bot.settings import Settings  # noqa: E402
-from index.articles import READABLE_SUFFIXES, find_articles  # noqa: E402
-from index.chunking import sentence_spans  # noqa: E402
 from index.errors import ArticleError  # noqa: E402
-from index.readers.html_page import decode_page, read_html  # noqa: E402
-from index.sources import Failed  # noqa: E402
+from index.language.sentences import sentence_spans  # noqa: E402
+from index.reading.articles import READABLE_SUFFIXES, find_articles  # noqa: E402
+from index.reading.readers.html_page import decode_page, read_html  # noqa: E402
+from index.reading.sources import Failed  # noqa: E402
 from tests.support.documents import docx_bytes, pdf_bytes  # noqa: E402
 from tests.support.news_pages import (  # noqa: E402
     BOILERPLATE,

@@ -15,10 +15,10 @@ import time
 from pathlib import Path
 
 from bot.settings import Settings
-from index.articles import MAX_ARTICLE_BYTES, ArticleFile, read_article
 from index.chunking import Chunker
 from index.embedding import MiniLMEmbedder
 from index.errors import ArticleError
+from index.reading.articles import MAX_ARTICLE_BYTES, ArticleFile, read_article
 
 SENTENCE = "The council met again on Monday and discussed the budget for the harbour works. "
 

@@ -136,7 +136,8 @@ def synthetic(
 def _store(data: Path) -> Any:
     from bot.factory import build_embedder
     from bot.settings import Settings
-    from index.store import ChromaConfig, ChunkStore
+    from index.search.chroma import ChromaConfig
+    from index.search.store import ChunkStore
 
     embedder = build_embedder(Settings())
     config = ChromaConfig(path=data / "chroma", collection=COLLECTION)
@@ -171,7 +172,7 @@ def change(data: Path, files: int, salt: int = 1, *, catalog: bool = True) -> fl
     if not catalog:  # as an indexer with a data dir of its own: the readers catch up
         return time.perf_counter() - started
     try:  # as `newsbot index` does since the catalogue was kept on disk
-        from index.catalog_sync import update_if_present
+        from index.search.catalog_sync import update_if_present
     except ImportError:  # an older checkout: its readers rebuild
         return time.perf_counter() - started
     update_if_present(store, data / "lexical")
@@ -235,9 +236,10 @@ def serve_in_new_process(data: Path, queries: Path, n_queries: int) -> dict[str,
 
 def big(articles: Path, queries: Path, size: int, n_queries: int, data: Path) -> dict[str, Any]:
     """Write a catalogue of `size` chunks straight to disk (segments of 500,000) and serve it."""
-    from index.catalog import bm25_text, tokenize
-    from index.catalog_files import ChunkRow, Manifest, SegmentWriter
-    from index.catalog_sync import catalog_folder
+    from index.language.words import tokenize
+    from index.search.catalog import bm25_text
+    from index.search.catalog_files import ChunkRow, Manifest, SegmentWriter
+    from index.search.catalog_sync import catalog_folder
 
     texts, vectors = _seeds(data, articles)
     tokens = tokenize([bm25_text("", t, 0) for t in texts])

@@ -7,7 +7,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
-    from index.catalog import ChunkRecord
+    from index.search.catalog import ChunkRecord
 
 Mode = Literal["extractive", "generated"]
 # An answer that has a short answer leads with it: "Pete Hegseth: “The U.S. Secretary...” [1]".

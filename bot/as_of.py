@@ -1,7 +1,7 @@
 """The as-of policy: which day a question is answered as of, the same in every front end.
 
 Retrieval leaves out what was published after that day and counts recency back from it
-(`index/retrieval.py`). A front end only says what "now" is for the person asking (the message's
+(`index/ranking/retrieval.py`). A front end only says what "now" is for the person asking (the message's
 date on Telegram, today in `ask`, `search` and the chat, a question set's date field in `eval`) and
 passes on an explicit `--as-of`; `NewsService` applies the rule below to every question.
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 
-from index.articles import named_periods
+from index.language.dates import named_periods
 
 # Reports of an event keep coming for days after it (the next day's paper, a weekly's roundup, the
 # follow-up with the final figures): a week takes those in without reaching the next week's news.

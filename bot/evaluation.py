@@ -26,7 +26,7 @@ from bot.answer import Answer, Turn
 from bot.errors import ConfigError
 from bot.service import NewsService
 from bot.settings import Settings
-from index.articles import parse_date
+from index.language.dates import parse_date
 
 HIT_KS = (1, 3, 5, 10)
 # Retrieval is scored over the first ten distinct files; this many passages always hold ten

@@ -12,18 +12,19 @@ from bot.answering.extractive import ExtractiveAnswerer
 from bot.errors import ConfigError
 from bot.service import NewsService
 from bot.settings import Settings
-from index.addresses import AddressPolicy
 from index.chunking import Chunker
 from index.embedding import Embedder
-from index.fetching import FetchConfig, Fetcher
 from index.indexing import Indexer
-from index.private import private_dir
-from index.readers.limits import ReadLimits
-from index.retrieval import RetrievalConfig, Retriever
-from index.snapshots import Snapshots
-from index.source_state import SourceState
-from index.sources import SourceReader
-from index.store import ChromaConfig, ChunkStore
+from index.ranking.retrieval import RetrievalConfig, Retriever
+from index.reading.addresses import AddressPolicy
+from index.reading.fetching import FetchConfig, Fetcher
+from index.reading.private import private_dir
+from index.reading.readers.limits import ReadLimits
+from index.reading.snapshots import Snapshots
+from index.reading.source_state import SourceState
+from index.reading.sources import SourceReader
+from index.search.chroma import ChromaConfig
+from index.search.store import ChunkStore
 
 if TYPE_CHECKING:
     from bot.answering.generated import GeneratedAnswerer

@@ -9,8 +9,6 @@ is answered as of (`bot.as_of`).
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
@@ -24,7 +22,8 @@ from bot.as_of import decide_as_of
 from bot.errors import ModelError, QuestionError
 from index.embedding import Embedder
 from index.language.pipeline import preload as preload_language
-from index.retrieval import CollectionStats, Passage, Retriever
+from index.language.question_text import plain_question
+from index.ranking.retrieval import CollectionStats, Passage, Retriever
 
 if TYPE_CHECKING:
     from bot.answering.generated import GeneratedAnswerer
@@ -33,25 +32,10 @@ if TYPE_CHECKING:
 MAX_QUESTION_CHARS = 2000
 
 
-# Markup pasted with a question: terminal colour codes, HTML tags (a script or style with its
-# content), a Markdown link's address, emphasis and code marks.
-_MARKUP = re.compile(
-    r"\x1b\[[0-9;?]*[A-Za-z]"
-    r"|<(script|style)\b.{0,2000}?</\1\s*>|</?[A-Za-z][^<>]{0,200}>"
-    r"|\]\((?:https?://)?[^()\s]*\)|https?://\S+|`+|[\[\]]"
-    r"|(?<!\w)[*_]{1,3}(?=\w)|(?<=\w)[*_]{1,3}(?!\w)",
-    re.I | re.S,
-)
-
-
 def clean_question(question: str) -> str:
     """The question without control characters, markup and surplus whitespace; QuestionError if
     nothing is left."""
-    text = _MARKUP.sub(" ", question)
-    text = "".join(
-        " " if unicodedata.category(ch)[0] == "C" and ch not in "\n\t" else ch for ch in text
-    )
-    text = " ".join(text.split())
+    text = plain_question(question)
     if not any(ch.isalnum() for ch in text):
         raise QuestionError("Please ask a question in words, for example: who met at the summit?")
     return text[:MAX_QUESTION_CHARS]

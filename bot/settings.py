@@ -10,7 +10,7 @@ from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.conversation import MAX_TURNS
-from index.articles import MAX_ARTICLE_BYTES
+from index.reading.articles import MAX_ARTICLE_BYTES
 
 LOCAL_EMBED_MODEL = "all-MiniLM-L6-v2"
 TELEGRAM_API = "https://api.telegram.org"
@@ -220,7 +220,7 @@ class Settings(BaseSettings):
     @field_validator("fetch_allow_private", mode="before")
     @classmethod
     def _allow_list(cls, value: object) -> object:
-        from index.addresses import AddressPolicy
+        from index.reading.addresses import AddressPolicy
 
         if isinstance(value, str):
             value = tuple(part.strip() for part in value.split(",") if part.strip())

@@ -14,13 +14,13 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from index.articles import READABLE_SUFFIXES, Article, find_articles
-from index.catalog_sync import update_if_present
 from index.chunking import Chunk, Chunker
 from index.embedding import Embedder, Vectors
-from index.snapshots import Snapshots, snapshot_name
-from index.sources import Cut, Failed, Item, Keep, SourceReader, Unchanged, is_address
-from index.store import ChunkStore, StoredFile
+from index.reading.articles import READABLE_SUFFIXES, Article, find_articles
+from index.reading.snapshots import Snapshots, snapshot_name
+from index.reading.sources import Cut, Failed, Item, Keep, SourceReader, Unchanged, is_address
+from index.search.catalog_sync import update_if_present
+from index.search.store import ChunkStore, StoredFile
 
 Progress = Callable[[int, int], None]
 Stop = Callable[[], bool]

@@ -6,8 +6,9 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from index.articles import find_articles, find_date, read_article
 from index.chunking import Chunker
+from index.language.dates import find_date
+from index.reading.articles import find_articles, read_article
 from tests.conftest import SEED_A, SEED_B, SEEDS
 
 

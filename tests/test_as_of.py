@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 
 from bot.as_of import GRACE, decide_as_of
-from index.articles import named_periods
+from index.language.dates import named_periods
 
 NOW = date(2025, 10, 31)
 

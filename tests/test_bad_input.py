@@ -15,8 +15,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from index.articles import decode_text
 from index.chunking import Chunker
+from index.reading.articles import decode_text
 from tests.conftest import ROOT, SEED_A, SEED_B, SEEDS, run_newsbot
 
 # Root reads any file whatever its mode; without these two capabilities it obeys the mode bits.

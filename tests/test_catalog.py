@@ -14,12 +14,12 @@ import pytest
 
 from bot.factory import build_indexer
 from bot.settings import Settings
-from index.catalog import ChunkCatalog
-from index.catalog_files import CRASH_AT
-from index.catalog_sync import catalog_folder, current_catalog
 from index.embedding import MiniLMEmbedder
 from index.indexing import Indexer
-from index.retrieval import Passage, RetrievalConfig, rank
+from index.ranking.retrieval import Passage, RetrievalConfig, rank
+from index.search.catalog import ChunkCatalog
+from index.search.catalog_files import CRASH_AT
+from index.search.catalog_sync import catalog_folder, current_catalog
 from tests.conftest import _OUR_VARS, SEED_A
 
 QUERIES = [
@@ -123,7 +123,7 @@ def test_the_int8_scan_finds_exactly_the_nearest_a_float32_scan_finds(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from index import similarity
+    from index.search import similarity
 
     _write_articles(seed_dir, 1)  # a second segment, and chunks flagged dead in the first
     first = current_catalog(indexer.store, tmp_path / "c")
@@ -185,7 +185,7 @@ import sys
 from pathlib import Path
 from bot.factory import build_embedder, build_store
 from bot.settings import Settings
-from index.catalog_sync import current_catalog
+from index.search.catalog_sync import current_catalog
 settings = Settings()
 current_catalog(build_store(settings, build_embedder(settings)), Path(sys.argv[1]))
 """
@@ -255,7 +255,7 @@ _READER = """
 import sys, traceback
 from pathlib import Path
 import numpy as np
-from index.catalog import ChunkCatalog
+from index.search.catalog import ChunkCatalog
 folder, stop, latest = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3])
 reads, versions, errors = 0, [], []
 while not stop.exists():
@@ -329,9 +329,9 @@ def test_many_updates_are_merged_into_few_segments(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import index.catalog_sync
+    import index.search.catalog_sync
 
-    monkeypatch.setattr(index.catalog_sync, "MAX_SEGMENTS", 2)
+    monkeypatch.setattr(index.search.catalog_sync, "MAX_SEGMENTS", 2)
     store = indexer.store
     have = current_catalog(store, tmp_path / "kept")
     base = have.segments[0].name

@@ -10,11 +10,12 @@ from bot.answer import Turn
 from bot.answering.citations import CitationChecker, split_answer
 from bot.answering.follow_up import bounded_history
 from bot.answering.prompts import answer_messages, is_instruction, source_views
-from index.articles import find_articles, read_article
-from index.catalog import ChunkRecord
-from index.chunking import Chunker, sentence_spans
+from index.chunking import Chunker
 from index.language.lexicon import lexicon
-from index.retrieval import Passage
+from index.language.sentences import sentence_spans
+from index.ranking.retrieval import Passage
+from index.reading.articles import find_articles, read_article
+from index.search.catalog import ChunkRecord
 from tests.conftest import SEED_A, SEED_B, SEEDS
 
 FILES = {f.name: read_article(f) for f in find_articles(SEEDS)}

@@ -215,7 +215,7 @@ import os, signal, sys
 from pathlib import Path
 from bot.factory import build_indexer
 from bot.settings import Settings
-from index.store import ChunkStore
+from index.search.store import ChunkStore
 
 mode, folder = sys.argv[1], Path(sys.argv[2])
 calls = {"delete": 0}
@@ -352,8 +352,8 @@ import os, signal, sys
 from pathlib import Path
 from bot.factory import build_indexer
 from bot.settings import Settings
-from index.snapshots import Snapshots
-from index.source_state import SourceState
+from index.reading.snapshots import Snapshots
+from index.reading.source_state import SourceState
 
 mode, folder = sys.argv[1], Path(sys.argv[2])
 real_save, real_prune, real_state = Snapshots.save, Snapshots.prune, SourceState.save

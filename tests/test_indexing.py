@@ -6,9 +6,9 @@ import pytest
 
 from bot.errors import describe
 from bot.factory import build_indexer, build_store
-from index.articles import find_articles, read_article
 from index.errors import EmbeddingMismatch
-from index.store import ChunkStore
+from index.reading.articles import find_articles, read_article
+from index.search.store import ChunkStore
 from tests.conftest import SEED_A, SEED_B
 
 
@@ -78,7 +78,7 @@ def test_rebuild_starts_from_empty(settings, embedder, seed_dir: Path) -> None:
 def test_lexical_cache_keeps_other_collections_caches(
     settings, embedder, seed_dir: Path, tmp_path: Path
 ) -> None:
-    from index.catalog_sync import current_catalog
+    from index.search.catalog_sync import current_catalog
 
     indexer = build_indexer(settings, embedder)
     indexer.run([seed_dir])

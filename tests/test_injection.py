@@ -26,7 +26,7 @@ from bot.answering.citations import CitationChecker
 from bot.answering.prompts import is_instruction, source_views
 from bot.factory import build_indexer, build_service
 from bot.settings import Settings
-from index.chunking import sentence_spans
+from index.language.sentences import sentence_spans
 from tests.conftest import SEEDS, run_newsbot
 from tests.support.llm_server import ScriptedServer
 from tests.support.telegram_standin import TelegramStandIn
@@ -173,8 +173,8 @@ def test_telegram_streams_and_sends_only_checked_sentences(
 def test_a_link_survives_only_as_the_cited_articles_own(embedder: object) -> None:
     """A sentence that backs a claim yet carries another address is dropped; the article's own
     link may stay."""
-    from index.catalog import ChunkRecord
-    from index.retrieval import Passage
+    from index.ranking.retrieval import Passage
+    from index.search.catalog import ChunkRecord
 
     text = "The harbour reopened on Monday after storm repairs, the port authority said."
     chunk = ChunkRecord(

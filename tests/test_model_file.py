@@ -16,7 +16,7 @@ from bot.settings import LOCAL_EMBED_MODEL, Settings
 from index.embedding import MiniLMEmbedder
 from index.errors import EmbeddingMismatch
 from index.model_file import ModelFile
-from index.store import ChunkStore
+from index.search.store import ChunkStore
 from tests.conftest import ROOT, SEEDS
 
 TEXTS = [

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from index.embedding import MiniLMEmbedder
-from index.retrieval import Retriever
+from index.ranking.retrieval import Retriever
 from tests.conftest import run_newsbot
 
 ARTICLES = {
@@ -154,7 +154,7 @@ def test_a_when_question_prefers_the_passage_that_gives_the_day(retriever: Retri
 
 
 def test_answer_strength_grades_how_precise_a_date_is() -> None:
-    from index.answer_types import answer_strength
+    from index.language.answer_types import answer_strength
 
     question = "When was the bridge reopened?"
     grades = [
@@ -177,7 +177,7 @@ def test_a_chunk_found_only_by_keywords_is_scored_by_its_real_similarity(
 ) -> None:
     from dataclasses import replace
 
-    from index.retrieval import rank
+    from index.ranking.retrieval import rank
 
     question = "What did Millbrook say of its school fund, its festivals and the harbour bridge?"
     catalog = retriever.catalog

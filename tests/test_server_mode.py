@@ -248,8 +248,8 @@ def test_lexical_cache_built_by_many_at_once_never_fails(
     """Bots sharing a data dir rebuild the cache together after an index run."""
     from bot.factory import build_store
     from bot.settings import Settings
-    from index.catalog_sync import current_catalog
     from index.embedding import MiniLMEmbedder
+    from index.search.catalog_sync import current_catalog
 
     settings = Settings(data_dir=seeded_data_dir)
     store = build_store(settings, MiniLMEmbedder(settings.model_cache_dir))

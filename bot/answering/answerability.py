@@ -20,17 +20,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from bot.answering.candidates import Statement
-from index.catalog import tokenize
+from index.language.question_text import search_terms, words_by_term
 from index.language.questions import Question
-from index.retrieval import Passage, search_terms
-from index.vocabulary import stopwords
+from index.language.words import tokenize
+from index.ranking.retrieval import Passage
 
 Idf = Callable[[Sequence[str]], dict[str, float]]
-# Words of how a question asks, not of what it asks about ("how many", "what did they say").
-_ASKING = frozenset(
-    {"many", "much", "say", "says", "said", "tell", "told", "want", "wants", "happen", "happened"}
-)
-
 _KIND_WORDS = {
     "person": "a person",
     "organisation": "an organisation",
@@ -130,7 +125,7 @@ def term_coverage(
 ) -> Coverage:
     """How well the passages cover the question; `idf` weighs its terms by their rarity."""
     cfg = config or CoverageConfig()
-    words = _words_by_term(search_terms(question))
+    words = words_by_term(search_terms(question))
     weight = idf(list(words))
     total = sum(weight.values())
     if not total:
@@ -195,16 +190,3 @@ def _weights(words: Sequence[str], idf: Idf | None) -> dict[str, float]:
         for w, ts in zip(words, terms, strict=True)
         if ts
     }
-
-
-def _words_by_term(text: str) -> dict[str, str]:
-    """Each search term of `text` (stemmed, as indexed) with the word it came from."""
-    kept = [word.strip(".,;:!?\"“”‘’'()[]") for word in text.split()]
-    kept = [w for w in kept if w.casefold() not in stopwords() and w.casefold() not in _ASKING]
-    words: dict[str, str] = {}
-    if not kept:
-        return words
-    for word, terms in zip(kept, tokenize(kept), strict=True):
-        for term in terms:
-            words.setdefault(term, word)
-    return words

@@ -18,17 +18,18 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from index.answer_types import parse_day
+from index.language.answer_types import parse_day
 from index.language.lexicon import lexicon
-from index.language.questions import LIGHT_VERBS, Question
-from index.vocabulary import stem
+from index.language.question_words import LIGHT_VERBS
+from index.language.questions import Question
+from index.language.vocabulary import stem
+from index.language.words import WORD_WITH_SIGNS as _WORD
 
 if TYPE_CHECKING:
     from spacy.tokens import Doc, Span, Token
 
 # A dateline or credit opening a sentence: "LONDON —", "New York (CNN Business) —".
 _OPENING_CREDIT = re.compile(r"^[^.!?]{0,40}?(\((CNN|AP|Reuters|AFP)[^)]*\)|\s[—–]\s|:\s)")
-_WORD = re.compile(r"[\w$%€£]+")
 # "U.S.", "D.C.", "Inc.": the full stop belongs to the name.
 _ABBREVIATION = re.compile(r"(\b\w\.){2,}$|\b(Inc|Corp|Co|Ltd|Jr|Sr|St)\.$")
 

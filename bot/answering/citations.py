@@ -32,9 +32,9 @@ import numpy as np
 from bot.answer import Citation, Verification
 from bot.answering.claims import Claim, Clause, Evidence, clauses_of, match_clause
 from bot.answering.prompts import SourceView
-from index.chunking import sentence_spans
 from index.embedding import Embedder
 from index.language.lexicon import Lexicon, lexicon
+from index.language.sentences import sentence_spans
 
 __all__ = [
     "CheckConfig",

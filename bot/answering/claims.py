@@ -22,9 +22,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import pairwise
 
-from bot.answering.facts import WORD, is_fact, months_in, name_patterns, numbers_in, plain
+from bot.answering.facts import is_fact, months_in, name_patterns, numbers_in, plain
 from index.language.lexicon import Lexicon, lexicon
-from index.vocabulary import MONTH_NAMES, MONTHS, news_stopwords, stem, stopwords
+from index.language.vocabulary import MONTH_NAMES, MONTHS, news_stopwords, stem, stopwords
+from index.language.words import WORD
 
 _NEGATIONS = frozenset({"not", "no", "never", "neither", "nor", "none", "without", "cannot"})
 # "failed to sign" and "refused to meet" deny what follows as "did not" does.

@@ -25,7 +25,7 @@ from difflib import SequenceMatcher
 
 from bot.answer import Disagreement, DisagreementValue
 from bot.answering.candidates import Found, Statement, name_stated
-from index.articles import HEADER_LINE
+from index.language.dates import HEADER_LINE
 from index.language.questions import Question
 
 # The kinds of answer whose value can be told apart: an amount, a date, a role's holder.

@@ -25,15 +25,17 @@ from bot.answering.candidates import (
     read_sentence,
 )
 from bot.answering.disagreement import Quoted, disagreement
-from index.answer_types import answer_kind, answer_spans, answer_strength, parse_day
-from index.articles import DATELINE, HEADER_LINE
-from index.catalog import tokenize
-from index.copies import CopyGroups
 from index.embedding import Embedder
+from index.language.answer_types import answer_kind, answer_spans, answer_strength, parse_day
+from index.language.dates import DATELINE, HEADER_LINE
 from index.language.pipeline import parse
+from index.language.question_text import search_terms
 from index.language.questions import Question, analyse
-from index.retrieval import Passage, search_terms
-from index.vocabulary import stem, stopwords
+from index.language.vocabulary import stem, stopwords
+from index.language.words import WORD_WITH_SIGNS as _WORD
+from index.language.words import tokenize
+from index.ranking.retrieval import Passage
+from index.ranking.syndication import CopyGroups
 
 
 @dataclass(frozen=True)
@@ -426,9 +428,6 @@ def _sentences(passages: Sequence[Passage]) -> list[_Candidate]:
 
 
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
-
-
-_WORD = re.compile(r"[\w$%€£]+")
 
 
 def _find_answers(candidates: list[_Candidate], question: str, kind: str) -> None:

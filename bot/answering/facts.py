@@ -10,10 +10,9 @@ from __future__ import annotations
 import re
 
 from index.language.lexicon import Lexicon
-from index.vocabulary import MONTHS, NUMBER_WORDS, news_stopwords
+from index.language.vocabulary import MONTHS, NUMBER_WORDS, news_stopwords
+from index.language.words import WORD
 
-# A word, with its apostrophes: "don't", "Biden’s".
-WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _CAPITALISED = re.compile(r"\b[A-Z][\w'’.-]*")
 # Words that open a sentence in capitals without being a name.

@@ -18,7 +18,7 @@ from bot.answering.follow_up import rewrite_follow_up
 from bot.answering.llm import ChatModel
 from bot.answering.prompts import answer_messages, source_views
 from bot.errors import ModelError
-from index.retrieval import Passage
+from index.ranking.retrieval import Passage
 
 log = logging.getLogger(__name__)
 UNVERIFIED_NOTICE = (

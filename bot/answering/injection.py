@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from functools import cache
 
-from index.retrieval import Passage
+from index.ranking.retrieval import Passage
 
 # Who an injected note speaks to: a model or a program reading the page on someone's behalf.
 _MACHINE = (

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from bot.answer import Turn
 from bot.answering.injection import is_instruction
-from index.retrieval import Passage
+from index.ranking.retrieval import Passage
 
 __all__ = [
     "ANSWER_RULES",

@@ -13,7 +13,7 @@ from typing import Any
 from bot.answer import SHORT_ANSWER_SEP, Answer, Citation
 from bot.service import IndexStats
 from bot.telegram.splitting import MESSAGE_LIMIT, split_html
-from index.articles import web_url
+from index.reading.articles import web_url
 
 
 def escape(text: str) -> str:

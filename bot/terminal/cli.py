@@ -75,7 +75,7 @@ def parse_as_of(value: str | None) -> date | None:
     """The day an `--as-of` names; None without one (then the service decides, `bot.as_of`)."""
     if value is None:
         return None
-    from index.articles import parse_date
+    from index.language.dates import parse_date
 
     if value.strip().lower() == "today":
         return date.today()
@@ -124,7 +124,7 @@ def index_command(sources: tuple[str, ...], rebuild: bool, watch: bool, every: s
     with user_errors():
         from bot.factory import build_indexer
         from bot.terminal.watch import parse_duration, run_watch
-        from index.sources import is_address
+        from index.reading.sources import is_address
 
         if every is not None and not watch:
             raise click.UsageError("--every goes with --watch")

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from bot.answer import Answer, Citation
 
 if TYPE_CHECKING:
-    from index.catalog import ChunkRecord
+    from index.search.catalog import ChunkRecord
 
 # Characters of context shown on each side of a cited span, at most.
 CONTEXT_CHARS = 160

@@ -12,168 +12,25 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
-from index.answer_types import parse_day
+from index.language.answer_types import parse_day
 from index.language.lexicon import lexicon
 from index.language.pipeline import parse
+from index.language.question_words import (
+    GENERIC_HEADS,
+    HOW,
+    LABELS,
+    LIGHT_VERBS,
+    MONEY_WORDS,
+    PRONOUNS,
+    ROLE_HEADS,
+    TOGETHER,
+    Kind,
+)
 
 if TYPE_CHECKING:
     from spacy.tokens import Doc, Token
-
-Kind = Literal[
-    "person",
-    "organisation",
-    "place",
-    "date",
-    "money",
-    "count",
-    "percent",
-    "quantity",
-    "role",
-    "named",
-    "description",
-]
-
-# The entity labels of spaCy's English model that can answer each kind, and how well each fits.
-LABELS: dict[Kind, Mapping[str, float]] = {
-    "person": {"PERSON": 1.0, "ORG": 0.4},
-    "organisation": {"ORG": 1.0, "PRODUCT": 0.4, "PERSON": 0.3},
-    "place": {"GPE": 1.0, "LOC": 1.0, "FAC": 0.9, "ORG": 0.3},
-    "date": {"DATE": 1.0, "TIME": 0.5},
-    "money": {"MONEY": 1.0, "CARDINAL": 0.3},
-    # "How many minutes": spaCy calls "187 minutes" a time, "three years" a date.
-    "count": {
-        "CARDINAL": 1.0,
-        "QUANTITY": 0.7,
-        "TIME": 0.6,
-        "DATE": 0.6,
-        "MONEY": 0.3,
-        "PERCENT": 0.3,
-    },
-    "percent": {"PERCENT": 1.0},
-    # "How old", "how long": spaCy calls "27 years" and "three hours" a date and a time.
-    "quantity": {
-        "QUANTITY": 1.0,
-        "CARDINAL": 0.6,
-        "MONEY": 0.5,
-        "PERCENT": 0.6,
-        "DATE": 0.6,
-        "TIME": 0.6,
-    },
-    "role": {},
-    "named": {
-        "ORG": 1.0,
-        "PRODUCT": 1.0,
-        "WORK_OF_ART": 1.0,
-        "EVENT": 1.0,
-        "LAW": 1.0,
-        "FAC": 0.8,
-        "PERSON": 0.6,
-        "GPE": 0.6,
-        "NORP": 0.3,
-    },
-    "description": {},
-}
-# Nouns that only say which kind of answer is wanted ("which town", "what year"): an article
-# needn't use them ("near Mendon, Missouri"). A specific one ("which senator", "the CEO") must be
-# stated beside the answer.
-GENERIC_HEADS = frozenset(
-    [
-        "person",
-        "people",
-        "man",
-        "woman",
-        "one",
-        "thing",
-        "company",
-        "firm",
-        "organisation",
-        "organization",
-        "group",
-        "city",
-        "town",
-        "country",
-        "nation",
-        "place",
-        "state",
-        "region",
-        "area",
-        "location",
-        "year",
-        "month",
-        "day",
-        "date",
-        "time",
-        "week",
-        "decade",
-        "number",
-        "amount",
-        "figure",
-        "percentage",
-        "percent",
-        "share",
-        "proportion",
-        "kind",
-        "type",
-        "sort",
-        "name",
-    ]
-)
-_ROLE_HEADS = frozenset(["title", "job", "position", "role", "post", "office", "rank"])
-_MONEY_WORDS = frozenset(
-    [
-        "pay",
-        "cost",
-        "spend",
-        "raise",
-        "earn",
-        "gross",
-        "sell",
-        "buy",
-        "worth",
-        "charge",
-        "fine",
-        "bid",
-        "offer",
-        "price",
-        "fee",
-        "salary",
-        "budget",
-        "revenue",
-        "value",
-        "deal",
-        "contract",
-        "fund",
-        "funding",
-        "loan",
-        "debt",
-        "damages",
-        "award",
-        "prize",
-    ]
-)
-_HOW = {
-    "many": "count",
-    "much": "quantity",
-    "old": "quantity",
-    "long": "quantity",
-    "far": "quantity",
-    "fast": "quantity",
-    "big": "quantity",
-    "large": "quantity",
-    "tall": "quantity",
-    "high": "quantity",
-    "heavy": "quantity",
-    "deep": "quantity",
-}
-# Verbs that carry no relation of their own ("what is", "what did they do").
-LIGHT_VERBS = frozenset(["be", "have", "do", "get", "make", "go", "say", "tell", "happen", "want"])
-_MONEY_WORDS |= {"acquire", "acquisition", "purchase"}
-# Verbs whose subject is two or more ("who met"): the answer is a list.
-_TOGETHER = frozenset(
-    ["meet", "talk", "sign", "agree", "discuss", "negotiate", "attend", "join", "marry", "partner"]
-)
 
 
 @dataclass(frozen=True)
@@ -217,30 +74,70 @@ def _analyse(text: str) -> Question:
     # question asks is in its own words, and the names of the context count as its names.
     own, _, context = text.partition(" (")
     if context:
-        question = _analyse(own.strip())
-        extra = _analyse(context.rstrip(")").strip())
-        names = tuple(dict.fromkeys([*question.names, *extra.names]))
-        kind = question.kind
-        if kind == "quantity" and (extra.kind == "money" or set(extra.content) & _MONEY_WORDS):
-            # "For how much?" after "Which company is Amazon acquiring?": a price.
-            kind = "money"
-        return replace(
-            question,
-            text=text,
-            kind=kind,
-            labels=LABELS[kind],
-            names=names,
-            words=question.words | extra.words,
-            unresolved=None,  # the turn before says what "it" is
-        )
-    doc = parse([text])[0]
-    wh = next((t for t in doc if t.tag_ in ("WDT", "WP", "WP$", "WRB")), None)
+        return _with_context(text, _analyse(own.strip()), _analyse(context.rstrip(")").strip()))
+    return _read(text, parse([text])[0])
+
+
+def _with_context(text: str, question: Question, extra: Question) -> Question:
+    """A follow-up's analysis (`question`) with what its context (`extra`) adds to it."""
+    names = tuple(dict.fromkeys([*question.names, *extra.names]))
+    kind = question.kind
+    if kind == "quantity" and (extra.kind == "money" or set(extra.content) & MONEY_WORDS):
+        # "For how much?" after "Which company is Amazon acquiring?": a price.
+        kind = "money"
+    return replace(
+        question,
+        text=text,
+        kind=kind,
+        labels=LABELS[kind],
+        names=names,
+        words=question.words | extra.words,
+        unresolved=None,  # the turn before says what "it" is
+    )
+
+
+def _read(text: str, doc: Doc) -> Question:
+    """The analysis of a question from its parse."""
+    wh = next((t for t in doc if t.tag_ in _WH_TAGS), None)
     focus = _focus(doc, wh)
     kind = _kind(doc, wh, focus)
     root = next((t for t in doc if t.dep_ == "ROOT"), None)
-    verb = _verb(doc, root)
-    # "die of", "crash into": a preposition whose object is the question word, or nothing.
-    prep = next(
+    names = tuple(n for n in _names(doc) if focus is None or n != focus.text)
+    numbers = tuple(
+        t.text for t in doc if t.like_num and t.ent_type_ not in ("DATE",) and t.text[0].isdigit()
+    )
+    days = () if any(_is_year(t) for t in doc) else tuple(d for d in [parse_day(text)] if d)
+    focus_lemma = focus.lemma_.casefold() if focus is not None else None
+    # "Thailand's minister" binds Thailand to the minister; "which Missouri town" only says where
+    # to look: a town's state may be named anywhere in its article.
+    specific = focus is not None and focus.lemma_.casefold() not in GENERIC_HEADS | ROLE_HEADS
+    bound = _bound_names(focus, names) if focus is not None and specific else ()
+    return Question(
+        text=text,
+        kind=kind,
+        labels=LABELS[kind],
+        focus=focus_lemma,
+        focus_generic=focus_lemma is None or focus_lemma in GENERIC_HEADS | ROLE_HEADS,
+        verb=_verb(doc, root),
+        prep=_prep(doc, wh),
+        names=names,
+        bound=bound,
+        numbers=numbers,
+        days=days,
+        content=_content(doc, focus, names),
+        plural=_plural(doc, wh, focus, root, kind),
+        words=frozenset(t.lemma_.casefold() for t in doc if not t.is_punct),
+        spelled={t.lemma_.casefold(): t.text for t in reversed(doc)},
+        unresolved=_unresolved(doc, names),
+    )
+
+
+_WH_TAGS = ("WDT", "WP", "WP$", "WRB")
+
+
+def _prep(doc: Doc, wh: Token | None) -> str | None:
+    """ "die of", "crash into": a preposition whose object is the question word, or nothing."""
+    return next(
         (
             t.lemma_.casefold()
             for t in doc
@@ -248,17 +145,16 @@ def _analyse(text: str) -> Question:
         ),
         None,
     )
-    names = tuple(n for n in _names(doc) if focus is None or n != focus.text)
-    numbers = tuple(
-        t.text for t in doc if t.like_num and t.ent_type_ not in ("DATE",) and t.text[0].isdigit()
-    )
-    days = () if any(_is_year(t) for t in doc) else tuple(d for d in [parse_day(text)] if d)
+
+
+def _content(doc: Doc, focus: Token | None, names: tuple[str, ...]) -> tuple[str, ...]:
+    """The question's other words of content, as lemmas: not its focus, names or question words."""
     name_words = {w.casefold() for n in names for w in n.split()}
     skip = {focus.i} if focus is not None else set()
-    if focus is not None and focus.lemma_.casefold() in GENERIC_HEADS | _ROLE_HEADS:
+    if focus is not None and focus.lemma_.casefold() in GENERIC_HEADS | ROLE_HEADS:
         # "job title", "release date": words of the kind asked for, not of what it is about.
         skip |= {t.i for t in focus.lefts if t.dep_ == "compound" and t.pos_ == "NOUN"}
-    content = tuple(
+    return tuple(
         dict.fromkeys(
             t.lemma_.casefold()
             for t in doc
@@ -267,19 +163,19 @@ def _analyse(text: str) -> Question:
             and not t.is_stop
             and t.lemma_.casefold() not in LIGHT_VERBS
             and t.text.casefold() not in name_words
-            and t.tag_ not in ("WDT", "WP", "WP$", "WRB")
-            and t.lemma_.casefold() not in _HOW
+            and t.tag_ not in _WH_TAGS
+            and t.lemma_.casefold() not in HOW
         )
     )
-    spelled = {t.lemma_.casefold(): t.text for t in reversed(doc)}
-    focus_lemma = focus.lemma_.casefold() if focus is not None else None
-    # "Thailand's minister" binds Thailand to the minister; "which Missouri town" only says where
-    # to look: a town's state may be named anywhere in its article.
-    specific = focus is not None and focus.lemma_.casefold() not in GENERIC_HEADS | _ROLE_HEADS
-    bound = _bound_names(focus, names) if focus is not None and specific else ()
-    plural = bool(
+
+
+def _plural(
+    doc: Doc, wh: Token | None, focus: Token | None, root: Token | None, kind: Kind
+) -> bool:
+    """Whether the question asks for more than one ("who met", "which ministers")."""
+    return bool(
         (focus is not None and focus.tag_ in ("NNS", "NNPS"))
-        or (root is not None and root.lemma_.casefold() in _TOGETHER and kind == "person")
+        or (root is not None and root.lemma_.casefold() in TOGETHER and kind == "person")
         or (
             root is not None
             and root.tag_ == "VBP"
@@ -288,24 +184,6 @@ def _analyse(text: str) -> Question:
             and wh.dep_ == "nsubj"
         )
         or any(t.lemma_.casefold() == "part" and t.head.lemma_ == "take" for t in doc)
-    )
-    return Question(
-        text=text,
-        kind=kind,
-        labels=LABELS[kind],
-        focus=focus_lemma,
-        focus_generic=focus_lemma is None or focus_lemma in GENERIC_HEADS | _ROLE_HEADS,
-        verb=verb,
-        prep=prep,
-        names=names,
-        bound=bound,
-        numbers=numbers,
-        days=days,
-        content=content,
-        plural=plural,
-        words=frozenset(t.lemma_.casefold() for t in doc if not t.is_punct),
-        spelled=spelled,
-        unresolved=_unresolved(doc, names),
     )
 
 
@@ -349,8 +227,8 @@ def _kind(doc: Doc, wh: Token | None, focus: Token | None) -> Kind:
     lemmas = {t.lemma_.casefold() for t in doc}
     if word == "how":
         nxt = doc[wh.i + 1].lower_ if wh.i + 1 < len(doc) else ""
-        how = _HOW.get(nxt)
-        if how == "quantity" and nxt == "much" and lemmas & _MONEY_WORDS:
+        how = HOW.get(nxt)
+        if how == "quantity" and nxt == "much" and lemmas & MONEY_WORDS:
             return "money"
         if how == "count" and focus is None:
             return "count"
@@ -365,7 +243,7 @@ def _kind(doc: Doc, wh: Token | None, focus: Token | None) -> Kind:
         return "person"
     if word == "why":
         return "description"
-    if "worth" in lemmas or (focus is not None and focus.lemma_.casefold() in _MONEY_WORDS):
+    if "worth" in lemmas or (focus is not None and focus.lemma_.casefold() in MONEY_WORDS):
         return "money"
     if focus is None:
         return "description"
@@ -382,7 +260,7 @@ def _kind_of_noun(noun: str) -> Kind:
         return "percent"
     if noun in ("number", "amount", "total"):
         return "count"
-    if noun in _ROLE_HEADS:
+    if noun in ROLE_HEADS:
         return "role"
     first = lexicon().ancestors(noun, 1)
     if "person" in first:
@@ -442,14 +320,11 @@ def _bound_names(focus: Token, names: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(n for n in names if any(w in words for w in n.split()))
 
 
-_PRONOUNS = frozenset({"it", "they", "them", "he", "him", "she", "her", "its", "their", "his"})
-
-
 def _unresolved(doc: Doc, names: tuple[str, ...]) -> str | None:
     """The pronoun the question stands on when it has nothing else to say what it is about."""
     if names or any(t.pos_ in ("NOUN", "PROPN") for t in doc):
         return None
-    return next((t.text for t in doc if t.lower_ in _PRONOUNS), None)
+    return next((t.text for t in doc if t.lower_ in PRONOUNS), None)
 
 
 def _is_year(token: Token) -> bool:

@@ -8,21 +8,19 @@ collection.
 
 from __future__ import annotations
 
-import logging
 import math
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from functools import cache, cached_property, lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from index.catalog_files import FileRow, Manifest, Segment, read_dead
 from index.errors import CatalogDamaged
-from index.similarity import Similarity
-from index.vocabulary import stemmer
+from index.language.words import tokenize
+from index.search.catalog_files import FileRow, Manifest, Segment, read_dead
+from index.search.similarity import Similarity
 
 # BM25's parameters: bm25s's defaults (its "lucene" variant), which this catalogue used before it
 # scored from its own postings.
@@ -54,25 +52,6 @@ class ChunkRecord:
     def text_at(self, start: int, end: int) -> str:
         """The chunk's text between two offsets in its file: a sentence by its span."""
         return self.text[start - self.start : end - self.start]
-
-
-@cache
-def _bm25s() -> Any:
-    import bm25s
-
-    # bm25s sets its own logger to DEBUG on import, which would print to every user's terminal.
-    logging.getLogger("bm25s").setLevel(logging.WARNING)
-    return bm25s
-
-
-def tokenize(texts: Sequence[str]) -> list[list[str]]:
-    """Each text's terms as BM25 indexes them: lowercase words, stopwords dropped, stemmed."""
-    bm25s = _bm25s()
-
-    tokens: list[list[str]] = bm25s.tokenize(
-        list(texts), stopwords="en", stemmer=stemmer(), return_ids=False, show_progress=False
-    )
-    return tokens
 
 
 def bm25_text(title: str, text: str, start: int) -> str:
@@ -246,7 +225,7 @@ class ChunkCatalog:
         return scores
 
     def document_frequency(self, terms: Sequence[str]) -> dict[str, int]:
-        """How many chunks hold each term (a token as `tokenize` makes it); 0 for one none has."""
+        """How many chunks hold each term (a token as `words.tokenize` makes it); 0 for one none has."""
         return {t: len(self._postings(t)[0]) for t in terms}
 
     def idf(self, terms: Sequence[str]) -> dict[str, float]:

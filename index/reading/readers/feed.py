@@ -12,9 +12,9 @@ from datetime import date
 from typing import Any
 
 from index.errors import ArticleError
-from index.readers.extract import Extract, clean_paragraphs, text_of
-from index.readers.html_page import html_paragraphs
-from index.readers.limits import ReadLimits
+from index.reading.readers.extract import Extract, clean_paragraphs, text_of
+from index.reading.readers.html_page import html_paragraphs
+from index.reading.readers.limits import ReadLimits
 
 # feedparser reads on past these, as any feed reader does; every other XML error is a broken feed.
 _TOLERATED = ("undefined entity",)

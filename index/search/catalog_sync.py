@@ -21,8 +21,10 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from index.catalog import ChunkCatalog, bm25_text, tokenize
-from index.catalog_files import (
+from index.errors import CatalogDamaged
+from index.language.words import tokenize
+from index.search.catalog import ChunkCatalog, bm25_text
+from index.search.catalog_files import (
     MANIFEST,
     TMP_MARK,
     ChunkRow,
@@ -31,8 +33,7 @@ from index.catalog_files import (
     crash_point,
     write_dead,
 )
-from index.errors import CatalogDamaged
-from index.store import FILE_ID, ChunkStore, sentence_spans_from
+from index.search.store import FILE_ID, ChunkStore, sentence_spans_from
 
 # Small segments (one per update) are merged into one when there are more than this many, so
 # that a search looks in a handful of segments however many updates there were.

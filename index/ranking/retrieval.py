@@ -11,7 +11,6 @@ take one place in the ranking and travel together as `duplicates` (`copies`).
 from __future__ import annotations
 
 import math
-import re
 import threading
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
@@ -22,21 +21,16 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
-from index.bonuses import add_answer_type, add_number_match, add_recency
-from index.catalog import ChunkCatalog, ChunkRecord
-from index.catalog_sync import current_catalog
-from index.copies import CopyGroups
 from index.embedding import Embedder
 from index.errors import EmptyIndex
-from index.similarity import Similarity
-from index.store import ChunkStore
-
-# Words of the question's form and of "when" rather than "what": they match any article.
-_QUERY_NOISE = re.compile(
-    r"\b(which|what|who|whom|whose|where|when|why|how|according|reportedly|recently|"
-    r"this week|last week|this month|this year|week|today|yesterday|latest|news)\b",
-    re.I,
-)
+from index.language.question_text import search_terms
+from index.language.words import folded_words
+from index.ranking.signals import add_answer_type, add_number_match, add_recency
+from index.ranking.syndication import CopyGroups
+from index.search.catalog import ChunkCatalog, ChunkRecord
+from index.search.catalog_sync import current_catalog
+from index.search.similarity import Similarity
+from index.search.store import ChunkStore
 
 Fusion = Literal["rrf", "score"]
 # A passage this share of another's length or less is a quotation of it, not a copy of the story.
@@ -85,7 +79,9 @@ class Passage:
 
     chunk: ChunkRecord
     score: float
-    dense: float  # cosine similarity to the question (0 when Chroma gave no score for it)
+    # Cosine similarity to the question, from the catalogue; 0 for a chunk only BM25 found when
+    # `rank` was given no `similarity` to score it by.
+    dense: float
     lexical: float  # BM25 score
     # Near-identical chunks of other files (syndicated copies of the same story).
     duplicates: tuple[ChunkRecord, ...] = field(default=(), compare=False)
@@ -114,12 +110,6 @@ class CollectionStats:
     newest_title: str | None  # the title of the article of that date
     indexed_at: datetime | None  # when the collection last changed
     embed_model: str
-
-
-def search_terms(question: str) -> str:
-    """The question without the words that say it is a question; BM25 drops the other stopwords."""
-    cleaned = _QUERY_NOISE.sub(" ", question)
-    return cleaned if cleaned.strip() else question
 
 
 class Retriever:
@@ -321,8 +311,8 @@ def _fuse(
     # Scores scaled to [0, 1] over the candidates: the best BM25 score is 1, and cosine similarity
     # runs from the weakest dense candidate (0) to the best (1). A chunk that only BM25 found is
     # scored on the same scale by its own similarity, below 0 when it is further than every dense
-    # candidate, or 0 when that is unknown (Chroma answered); one only the dense side found gets 0
-    # from BM25.
+    # candidate, or 0 when that is unknown (no `similarity` was given); one only the dense side
+    # found gets 0 from BM25.
     top_lex = float(lexical[lex_order[0]]) if lex_order else 0.0
     if dense_order:
         hi, lo = dense[dense_order[0]], dense[dense_order[-1]]
@@ -358,7 +348,7 @@ def _by_file(
     groups = CopyGroups[int](cfg.duplicate_overlap, min_length_ratio=_COPY_LENGTH_RATIO)
     for f in files:
         for i in chunks_of[f][: cfg.per_file]:
-            groups.add(i, f, _copy_words(catalog.records[i].text))
+            groups.add(i, f, folded_words(catalog.records[i].text))
         if len(groups) >= k:
             break
     passages: list[Passage] = []
@@ -375,8 +365,3 @@ def _by_file(
             )
         )
     return passages
-
-
-def _copy_words(text: str) -> set[str]:
-    """The words two passages are compared by to tell a syndicated copy: folded, as written."""
-    return set(text.casefold().split())

@@ -8,10 +8,10 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from index.articles import decode_text
 from index.errors import ArticleError
-from index.readers.extract import Extract, clean_paragraphs, date_of, text_of
-from index.readers.html_page import html_paragraphs
+from index.reading.articles import decode_text
+from index.reading.readers.extract import Extract, clean_paragraphs, date_of, text_of
+from index.reading.readers.html_page import html_paragraphs
 
 # Field names, compared in lower case without "_" or "-" (so published_at is publishedAt), in the
 # order they are tried.

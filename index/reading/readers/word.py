@@ -6,10 +6,11 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from index.articles import find_date, megabytes
 from index.errors import ArticleError
-from index.readers.extract import Extract, clean_paragraphs, date_of, text_of, too_much_text
-from index.readers.limits import ReadLimits
+from index.language.dates import find_date
+from index.reading.articles import megabytes
+from index.reading.readers.extract import Extract, clean_paragraphs, date_of, text_of, too_much_text
+from index.reading.readers.limits import ReadLimits
 
 # A draft's XML is about this many times its text, and more only when it is made to exhaust memory.
 _XML_PER_TEXT = 10
@@ -22,7 +23,7 @@ def read_docx(raw: bytes, limits: ReadLimits | None = None) -> Extract:
     than `limits.max_article_bytes` of it (reading stops there, and a file whose XML inflates to
     more than `_XML_PER_TEXT` times that is not parsed at all).
 
-    Run it in a worker process (`index.readers.documents`), which bounds its time and memory.
+    Run it in a worker process (`index.reading.readers.documents`), which bounds its time and memory.
     """
     import docx
 

@@ -13,7 +13,7 @@ import logging
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from index.private import private_dir, write_private
+from index.reading.private import private_dir, write_private
 
 log = logging.getLogger(__name__)
 _VERSION = 1

@@ -38,7 +38,7 @@ import numpy as np
 import numpy.typing as npt
 
 from index.errors import CatalogDamaged
-from index.similarity import quantize
+from index.search.int8 import quantize
 
 FORMAT = 4
 MANIFEST = "catalog.json"
@@ -187,7 +187,7 @@ class SegmentWriter:
         vectors: npt.NDArray[np.float32],
         tokens: Sequence[Sequence[str]],
     ) -> None:
-        """Append chunks with their embeddings and their BM25 terms (as `catalog.tokenize` makes)."""
+        """Append chunks with their embeddings and their BM25 terms (as `language.words.tokenize` makes)."""
         if not rows:
             return
         if vectors.shape != (len(rows), self.dim):

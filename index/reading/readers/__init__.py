@@ -6,6 +6,6 @@
     pdf         .pdf, press releases      pypdf: the text layer, and the document's information
     word        .docx, drafts             python-docx: the paragraphs, and the core properties
 
-`.txt` and `.md` are read by `index.articles`, as they are. What each reader takes from which
+`.txt` and `.md` are read by `index.reading.articles`, as they are. What each reader takes from which
 field is listed in docs/indexing.md.
 """

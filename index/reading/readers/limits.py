@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from index.articles import MAX_ARTICLE_BYTES
+from index.reading.articles import MAX_ARTICLE_BYTES
 
 
 @dataclass(frozen=True)

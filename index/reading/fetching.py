@@ -1,7 +1,7 @@
 """Fetching pages and feeds over HTTP: one deadline per fetch, a size limit (on the bytes as they
 are inflated), a content-type check, a bounded number of redirects, retries with backoff, an honest
 User-Agent, conditional requests, and no connection to an internal address unless it is opted in
-(`index.network` makes the connections).
+(`index.reading.network` makes the connections).
 
 Every way a fetch fails ends in one `FetchError` whose message is the reason a summary shows
 ("timed out after 20 s", "HTTP 404 Not Found", "redirect loop", ...).
@@ -16,14 +16,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from index.addresses import AddressPolicy
-from index.articles import megabytes
 from index.errors import FetchError
+from index.reading.addresses import AddressPolicy
+from index.reading.articles import megabytes
 
 if TYPE_CHECKING:
     import httpx
 
-    from index.network import Deadline
+    from index.reading.network import Deadline
 
 # Answers that may be different a moment later: worth another try.
 _RETRY_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
@@ -200,7 +200,7 @@ class Fetcher:
     def _http(self) -> httpx.Client:
         import httpx
 
-        from index.network import Deadline, GuardedBackend, guarded_transport
+        from index.reading.network import Deadline, GuardedBackend, guarded_transport
 
         if self._client is None:
             self._deadline = Deadline()

@@ -14,49 +14,37 @@ scan's set-up, and their estimates are exact.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
 
+from index.search.int8 import QUESTION_LEVELS, int8_codes
+
 if TYPE_CHECKING:
-    from index.catalog import ChunkCatalog
-    from index.catalog_files import Segment
+    from index.search.catalog_files import Segment
 
 # Segments with at least this many chunks are scanned through their int8 codes.
 INT8_SCAN_FROM = 50_000
-# Codes of the chunks' vectors run over ±127; the question's over ±63, so that a pair of products
-# never leaves int16 (127 * 2 * 2 * 63 < 32,768), which the integer kernels of CPUs without VNNI
-# add in (they saturate silently).
-_CHUNK_LEVELS = 127
-_QUESTION_LEVELS = 63
 # A deleted or excluded chunk's similarity, below any real one.
 NONE = -2.0
 
 
-def quantize(
-    vectors: npt.NDArray[np.float32],
-) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.float32]]:
-    """Each vector's int8 codes (stored + 128, as onnxruntime's kernels take them) and the rows
-    scale, residual and norm, a value per vector: vector = scale * codes + a remainder of length
-    `residual`. A row per quantity, so that a search multiplies by each in one piece."""
-    vectors = np.asarray(vectors, dtype=np.float32)
-    codes, scale, residual = _codes(vectors, _CHUNK_LEVELS)
-    norm = np.linalg.norm(vectors, axis=1)
-    stored = (codes.astype(np.int16) + 128).astype(np.uint8)
-    return stored, np.stack([scale, residual, norm]).astype(np.float32)
+class Scanned(Protocol):
+    """What a similarity scan reads of the catalogue (`catalog.ChunkCatalog`), named here so that
+    the catalogue may build a `Similarity` without the two modules importing each other."""
 
-
-def _codes(
-    vectors: npt.NDArray[np.float32], levels: int
-) -> tuple[npt.NDArray[np.int8], npt.NDArray[np.float32], npt.NDArray[np.float32]]:
-    top = np.abs(vectors).max(axis=1)
-    scale = np.where(top > 0, top / levels, 1.0).astype(np.float32)
-    codes = np.rint(vectors / scale[:, None]).astype(np.int8)
-    residual = np.linalg.norm(vectors - scale[:, None] * codes, axis=1).astype(np.float32)
-    return codes, scale, residual
+    @property
+    def size(self) -> int: ...
+    @property
+    def segments(self) -> Sequence[Segment]: ...
+    @property
+    def starts(self) -> npt.NDArray[np.int64]: ...
+    @property
+    def dead(self) -> npt.NDArray[np.int64]: ...
+    def vectors_at(self, positions: npt.NDArray[np.int64]) -> npt.NDArray[np.float32]: ...
 
 
 class Similarity:
@@ -66,7 +54,7 @@ class Similarity:
     float32), and NONE for a deleted chunk; `exact` and `nearest` read float32 vectors.
     """
 
-    def __init__(self, catalog: ChunkCatalog, vector: npt.NDArray[np.float32]) -> None:
+    def __init__(self, catalog: Scanned, vector: npt.NDArray[np.float32]) -> None:
         self._catalog = catalog
         self._vector = np.asarray(vector, dtype=np.float32)
         # Written in place, a segment at a time: each whole-catalogue array costs a millisecond
@@ -123,7 +111,7 @@ def _int8_scan(
     With chunk v = s·a + r and question q = t·b + e, q·v - (t·b)·(s·a) = (t·b)·r + e·v, at most
     |t·b|·|r| + |e|·|v| (Cauchy-Schwarz).
     """
-    b, t, e = _codes(vector[None, :], _QUESTION_LEVELS)
+    b, t, e = int8_codes(vector[None, :], QUESTION_LEVELS)
     raw = _session().run(None, {"A": seg.codes, "B": np.ascontiguousarray(b.T)})[0]
     # The codes are stored + 128: sum((a + 128) * b) = a·b + 128 * sum(b). Below 2**24 in size,
     # so float32 holds these integers exactly.

@@ -11,8 +11,8 @@ import shutil
 from collections.abc import Iterable
 from pathlib import Path
 
-from index.articles import Article
-from index.private import private_dir, write_private
+from index.reading.articles import Article
+from index.reading.private import private_dir, write_private
 
 
 class Snapshots:

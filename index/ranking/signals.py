@@ -11,9 +11,9 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from index.answer_types import answer_shape, answer_strength
-from index.articles import DATELINE, HEADER_LINE
-from index.catalog import ChunkCatalog, ChunkRecord
+from index.language.answer_types import answer_shape, answer_strength
+from index.language.dates import DATELINE, HEADER_LINE
+from index.search.catalog import ChunkCatalog, ChunkRecord
 
 # Questions that ask for the newest news get a stronger pull towards recent articles.
 _RECENT_WORDS = re.compile(

@@ -14,15 +14,15 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
-from index.articles import Article, ArticleFile, read_article, read_file
 from index.errors import ArticleError
-from index.fetching import Fetcher, Response
-from index.readers.documents import DocumentReader
-from index.readers.extract import Extract, to_article
-from index.readers.feed import FEED_TYPES, FeedEntry, read_feed
-from index.readers.html_page import decode_page, read_html
-from index.readers.limits import ReadLimits
-from index.source_state import SourceState, Validators
+from index.reading.articles import Article, ArticleFile, read_article, read_file
+from index.reading.fetching import Fetcher, Response
+from index.reading.readers.documents import DocumentReader
+from index.reading.readers.extract import Extract, to_article
+from index.reading.readers.feed import FEED_TYPES, FeedEntry, read_feed
+from index.reading.readers.html_page import decode_page, read_html
+from index.reading.readers.limits import ReadLimits
+from index.reading.source_state import SourceState, Validators
 
 log = logging.getLogger(__name__)
 
@@ -177,7 +177,7 @@ class SourceReader:
         yield from items
 
     def _file_items(self, af: ArticleFile, suffix: str, raw: bytes, known: Known) -> Iterator[Item]:
-        from index.readers.export import read_export
+        from index.reading.readers.export import read_export
 
         root = str(af.root)
         try:

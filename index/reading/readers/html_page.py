@@ -9,9 +9,9 @@ import re
 from functools import cache
 from typing import Any
 
-from index.articles import decode_text
 from index.errors import ArticleError
-from index.readers.extract import (
+from index.reading.articles import decode_text
+from index.reading.readers.extract import (
     Extract,
     clean_paragraphs,
     date_of,

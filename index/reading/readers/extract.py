@@ -8,9 +8,10 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from index.articles import Article, megabytes, parse_date, web_url
 from index.errors import ArticleError
-from index.readers.limits import ReadLimits
+from index.language.dates import parse_date
+from index.reading.articles import Article, megabytes, web_url
+from index.reading.readers.limits import ReadLimits
 
 _SPACE = re.compile(r"[^\S\n]+")
 # What is never text: C0 and C1 controls but tab and line breaks, lone surrogates (JSON can hold

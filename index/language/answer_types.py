@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from index.vocabulary import (
+from index.language.vocabulary import (
     COUNT_WORD_PATTERN,
     MONTH_PATTERN,
     MONTHS,

@@ -1,8 +1,11 @@
-"""The Chroma collection that holds the chunks: opening it, checking its model, reading and writing."""
+"""The Chroma collection that holds the chunks: opening it, checking its model, reading and writing.
+
+It is the durable copy of the index; searches read the catalogue (`catalog`), which `catalog_sync`
+builds from it. How the collection is reached (a folder or a server) is `chroma`'s.
+"""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import time
@@ -10,45 +13,26 @@ import uuid
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from index.errors import (
-    CollectionNameError,
     EmbeddingMismatch,
-    ServerUnavailable,
-    StoreBusy,
-    StoreError,
+)
+from index.search.chroma import (
+    ChromaConfig,
+    chroma_errors,
+    client_for,
+    embedded_metadata,
+    lock_for_writing,
 )
 
 # Keys this project writes into each chunk's metadata (LlamaIndex adds its own beside them).
 FILE_ID = "document_id"  # LlamaIndex's ref_doc_id: one per article file
-# Seconds a call to a Chroma server may take before it is given up (the client waits forever).
-SERVER_TIMEOUT = 60.0
-_SERVER_CONNECT_TIMEOUT = 5.0
-# The first request (a heartbeat) is answered at once by a server that is up at all.
-HEARTBEAT_TIMEOUT = 10.0
 # The collection's metadata keeps a log of which files each recent version changed, so that a
 # reader a few versions behind fetches only those. Every question reads the metadata, so the log
 # is bounded: beyond these, a reader that far behind reads the whole collection again.
 CHANGE_LOG_VERSIONS = 50
 CHANGE_LOG_FILES = 2000
-
-
-@dataclass(frozen=True)
-class ChromaConfig:
-    """Where the collection lives: a folder (embedded) or a Chroma server."""
-
-    path: Path
-    collection: str
-    host: str | None = None
-    port: int = 8000
-    ssl: bool = False
-    auth_token: str | None = None
-
-    @property
-    def where(self) -> str:
-        return f"the Chroma server at {self.host}:{self.port}" if self.host else f"{self.path}"
 
 
 @dataclass
@@ -72,28 +56,6 @@ class StoredFile:
     source: str = ""  # the file or address that held it (the file itself for most)
 
 
-@contextmanager
-def chroma_errors(action: str, config: ChromaConfig) -> Iterator[None]:
-    """Turn the many ways Chroma fails into a StoreError, of the class that says what to do."""
-    try:
-        yield
-    except StoreError:
-        raise
-    except Exception as exc:
-        error: type[StoreError]
-        if exc.__class__.__name__ == "InvalidArgumentError":
-            error = CollectionNameError
-            hint = "a collection's name is 3-512 letters, digits, dots, dashes or underscores."
-        elif config.host:
-            error, hint = ServerUnavailable, "is it running? Start it with `chroma run`."
-        else:
-            error, hint = StoreBusy, "another process may hold it."
-        # Not cut here: a proxy may quote the request's headers back, token and all, and a cut
-        # before masking would leave part of it. Whoever shows the message masks it, then cuts.
-        detail = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
-        raise error(f"could not {action} {config.where} ({detail}): {hint}") from exc
-
-
 class ChunkStore:
     """One Chroma collection of article chunks, stamped with the embedding model that built it."""
 
@@ -110,13 +72,13 @@ class ChunkStore:
         self._client: Any = None
         self._collection: Any = None
         self._version: object = None
-        if _embedded_metadata(config) is None:
+        if embedded_metadata(config) is None:
             self._open()
 
     def _open(self) -> Any:
         if self._collection is None:
             with chroma_errors("open", self.config):
-                self._client = _client(self.config)
+                self._client = client_for(self.config)
                 self._collection = self._client.get_or_create_collection(
                     self.config.collection,
                     metadata=self._fresh_metadata(),
@@ -132,7 +94,7 @@ class ChunkStore:
 
     @property
     def metadata(self) -> dict[str, Any]:
-        cheap = _embedded_metadata(self.config) if self._collection is None else None
+        cheap = embedded_metadata(self.config) if self._collection is None else None
         if cheap is not None:
             return cheap
         self._open()
@@ -158,7 +120,7 @@ class ChunkStore:
             # Chroma hands out one cached instance per folder; forget it so that a fresh one is
             # built. Clients already open keep theirs and work as before.
             SharedSystemClient.clear_system_cache()
-            self._client = _client(self.config)
+            self._client = client_for(self.config)
             self._collection = self._client.get_collection(self.config.collection)
             return dict(self._collection.metadata or {})
 
@@ -239,7 +201,7 @@ class ChunkStore:
         if run is None or run.wrote:
             return
         if self._write_lock is None and not self.config.host:
-            self._write_lock = _lock_for_writing(self.config)
+            self._write_lock = lock_for_writing(self.config)
         meta = self.metadata
         meta["writing"] = uuid.uuid4().hex
         self._modify(meta)
@@ -335,21 +297,6 @@ class ChunkStore:
         with chroma_errors("write to", self.config):
             self.collection.modify(metadata=meta)
 
-    def query(
-        self, vector: Sequence[float], n: int, where: dict[str, Any] | None
-    ) -> list[tuple[str, float]]:
-        """(chunk id, cosine similarity) of the `n` nearest chunks."""
-        n = min(n, self.count())
-        if n <= 0:
-            return []
-        with chroma_errors("search", self.config):
-            res = self.collection.query(
-                query_embeddings=[list(vector)], n_results=n, where=where, include=["distances"]
-            )
-        return [
-            (i, 1.0 - float(d)) for i, d in zip(res["ids"][0], res["distances"][0], strict=True)
-        ]
-
     def all_chunks(self) -> Iterator[tuple[str, str, Mapping[str, Any]]]:
         """(id, text, metadata) of every chunk, in pages so a large collection is not read at once."""
         for page in self.pages(["documents", "metadatas"], size=2000):
@@ -368,77 +315,6 @@ class ChunkStore:
             offset += len(page["ids"])
 
 
-def _client(config: ChromaConfig) -> Any:
-    import chromadb
-    from chromadb.config import Settings as ChromaSettings
-
-    chroma_settings = ChromaSettings(anonymized_telemetry=False)
-    if config.host:
-        # Chroma's token header (its default transport), which a proxy in front of the server checks.
-        headers = {"Authorization": f"Bearer {config.auth_token}"} if config.auth_token else None
-        _heartbeat(config, headers)
-        client = chromadb.HttpClient(
-            host=config.host,
-            port=config.port,
-            ssl=config.ssl,
-            headers=headers,
-            settings=chroma_settings,
-        )
-        _limit_wait(client)
-        return client
-    config.path.mkdir(parents=True, exist_ok=True)
-    return chromadb.PersistentClient(path=str(config.path), settings=chroma_settings)
-
-
-def _heartbeat(config: ChromaConfig, headers: dict[str, str] | None) -> None:
-    """Fail fast on a server that accepts connections but never answers (stopped, or hung).
-
-    Chroma's client asks the server for its identity when it is created, with no timeout.
-    """
-    import httpx
-
-    scheme = "https" if config.ssl else "http"
-    try:
-        httpx.get(
-            f"{scheme}://{config.host}:{config.port}/api/v2/heartbeat",
-            headers=headers,
-            timeout=httpx.Timeout(HEARTBEAT_TIMEOUT, connect=_SERVER_CONNECT_TIMEOUT),
-        )
-    except httpx.TimeoutException as exc:
-        raise ServerUnavailable(
-            f"the Chroma server at {config.host}:{config.port} did not answer within "
-            f"{HEARTBEAT_TIMEOUT:.0f} seconds: is it stopped or overloaded? Restart it "
-            "(`chroma run`)."
-        ) from exc
-    except httpx.HTTPError:
-        pass  # refused, TLS, ...: Chroma's own client reports these, in its words
-
-
-def _limit_wait(client: Any) -> None:
-    """Give the HTTP client a timeout: it has none, so a hung server would hang every question."""
-    import httpx
-
-    session = getattr(getattr(client, "_server", None), "_session", None)
-    if isinstance(session, httpx.Client):
-        session.timeout = httpx.Timeout(SERVER_TIMEOUT, connect=_SERVER_CONNECT_TIMEOUT)
-
-
-def _lock_for_writing(config: ChromaConfig) -> int:
-    """An exclusive lock on the embedded store, held by the one process that writes to it."""
-    import fcntl
-
-    config.path.mkdir(parents=True, exist_ok=True)
-    fd = os.open(config.path / "newsbot-write.lock", os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError as exc:
-        os.close(fd)
-        raise StoreBusy(
-            f"another process is writing {config.where}: wait for it to finish."
-        ) from exc
-    return fd
-
-
 def sentence_spans_from(meta: Mapping[str, Any]) -> list[tuple[int, int]]:
     raw = meta.get("sentences") or "[]"
     return [(int(a), int(b)) for a, b in json.loads(str(raw))]
@@ -455,31 +331,3 @@ def _logged(log_text: str, old: str, new: str, files: set[str] | None) -> str:
     while sum(len(step[2] or ()) for step in log) > CHANGE_LOG_FILES:
         log.pop(0)
     return json.dumps(log, separators=(",", ":"))
-
-
-def _embedded_metadata(config: ChromaConfig) -> dict[str, Any] | None:
-    """The metadata of an embedded collection read straight from Chroma's SQLite file, without
-    importing Chroma; None when that cannot be done (a server, no such file or collection, or a
-    layout this code does not know), and the caller asks Chroma itself."""
-    if config.host:
-        return None
-    db = config.path / "chroma.sqlite3"
-    if not db.is_file():
-        return None
-    import sqlite3
-
-    try:
-        with contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)) as con:
-            rows = con.execute(
-                "SELECT m.key, m.str_value, m.int_value, m.float_value, m.bool_value "
-                "FROM collection_metadata m JOIN collections c ON c.id = m.collection_id "
-                "WHERE c.name = ?",
-                (config.collection,),
-            ).fetchall()
-    except sqlite3.Error:
-        return None
-    meta: dict[str, Any] = {}
-    for key, text, whole, real, flag in rows:
-        value = next((v for v in (text, whole, real) if v is not None), None)
-        meta[key] = bool(flag) if value is None and flag is not None else value
-    return meta if "version" in meta else None

@@ -14,8 +14,8 @@ import signal
 from typing import TYPE_CHECKING, Any, Literal
 
 from index.errors import ArticleError
-from index.readers.extract import Extract
-from index.readers.limits import ReadLimits
+from index.reading.readers.extract import Extract
+from index.reading.readers.limits import ReadLimits
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
@@ -97,8 +97,8 @@ def _serve(conn: Connection, limits: ReadLimits) -> None:
     """The worker: read each file sent, send back its Extract or why it can't be read."""
     # Ctrl-C reaches the whole process group; the parent decides when the worker ends.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    from index.readers.pdf import read_pdf
-    from index.readers.word import read_docx
+    from index.reading.readers.pdf import read_pdf
+    from index.reading.readers.word import read_docx
 
     readers: dict[str, Any] = {"pdf": read_pdf, "docx": read_docx}
     _cap_memory(limits.document_memory)

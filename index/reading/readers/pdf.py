@@ -9,10 +9,11 @@ import re
 from functools import cache
 from typing import Any
 
-from index.articles import find_date, megabytes
 from index.errors import ArticleError
-from index.readers.extract import Extract, clean_paragraphs, date_of, text_of, too_much_text
-from index.readers.limits import ReadLimits
+from index.language.dates import find_date
+from index.reading.articles import megabytes
+from index.reading.readers.extract import Extract, clean_paragraphs, date_of, text_of, too_much_text
+from index.reading.readers.limits import ReadLimits
 
 # A line shorter than this share of a full line ends its paragraph (or is a heading of its own).
 _SHORT_LINE = 0.75
@@ -38,7 +39,7 @@ def read_pdf(raw: bytes, limits: ReadLimits | None = None) -> Extract:
     """The article in a PDF's first `limits.max_pdf_pages` pages; ArticleError when it can't be
     read, has no text layer, or more text than `limits.max_article_bytes` (reading stops there).
 
-    Run it in a worker process (`index.readers.documents`): a small file can hold a page that
+    Run it in a worker process (`index.reading.readers.documents`): a small file can hold a page that
     takes minutes to read.
     """
     limits = limits or ReadLimits()

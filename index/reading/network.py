@@ -23,8 +23,8 @@ from typing import Any
 import httpcore
 import httpx
 
-from index.addresses import AddressPolicy, IPAddress
 from index.errors import AddressRefused
+from index.reading.addresses import AddressPolicy, IPAddress
 
 
 class Deadline:
