@@ -70,12 +70,13 @@ class IndexStats(CollectionStats):
 class NewsService:
     """Answers questions about the indexed articles: newsbot's library API.
 
-    Build one with `bot.build_service(settings)`; every front end does. It keeps no state between
-    calls, so one service may answer many conversations:
+    Build one with `bot.build_service(settings)`, as every front end does::
 
-    >>> service = build_service(Settings())  # doctest: +SKIP
-    >>> answer = service.answer("Who met on October 30?", now=date.today())  # doctest: +SKIP
-    >>> follow_up = service.answer("Where?", [Turn.of(answer)], now=date.today())  # doctest: +SKIP
+        service = build_service(Settings())
+        answer = service.answer("Who met on October 30?", now=today())
+        follow_up = service.answer("Where?", [Turn.of(answer)], now=today())
+
+    It keeps no state between calls, so one service may answer many conversations.
 
     Every answer runs one pipeline: the question is cleaned (`clean_question`), its as-of day
     decided (`bot.as_of`), a follow-up made to stand alone, the passages retrieved and read, and a
