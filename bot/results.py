@@ -90,6 +90,9 @@ class ShortAnswer:
 
 @dataclass(frozen=True)
 class Verification:
+    """What the checker found of a generated answer: its sentences that claim something, and how
+    many of them a source backs (the others were dropped)."""
+
     sentences: int
     supported: int
 
@@ -148,7 +151,7 @@ class Answer:
     passages: tuple[Passage, ...] = field(default=(), compare=False, repr=False)
 
     def to_json(self) -> dict[str, Any]:
-        """The answer as `newsbot ask --json` prints it (its schema: docs/reference.md)."""
+        """The answer as `newsbot ask --json` prints it."""
         data: dict[str, Any] = {
             "question": self.question,
             "answer": self.text,
