@@ -20,7 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bot.answering.citations import CitationChecker  # noqa: E402
+from bot.answering.checker.check import CitationChecker  # noqa: E402
 from bot.factory import build_embedder, build_indexer, build_service  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from index.language.lexicon import Lexicon, WordNet, wordnet_root  # noqa: E402

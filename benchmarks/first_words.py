@@ -25,8 +25,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bot.answer import Answer  # noqa: E402
 from bot.factory import build_service  # noqa: E402
+from bot.results import Answer  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from tests.support.llm_server import LlamaServer, llama_server_missing, smollm2_gguf  # noqa: E402
 

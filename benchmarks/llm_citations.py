@@ -26,7 +26,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bot.answering.citations import CitationChecker  # noqa: E402
+from bot.answering.checker.check import CitationChecker  # noqa: E402
 from bot.answering.llm import ChatModel, ModelConfig  # noqa: E402
 from bot.answering.prompts import answer_messages, source_views  # noqa: E402
 from bot.errors import ModelError  # noqa: E402

@@ -2,8 +2,8 @@
 
 Retrieval leaves out what was published after that day and counts recency back from it
 (`index/ranking/retrieval.py`). A front end only says what "now" is for the person asking (the message's
-date on Telegram, today in `ask`, `search` and the chat, a question set's date field in `eval`) and
-passes on an explicit `--as-of`; `NewsService` applies the rule below to every question.
+date on Telegram, `today()` in `ask`, `search` and the chat, a question set's date field in `eval`)
+and passes on an explicit `--as-of`; `NewsService` applies the rule below to every question.
 """
 
 from __future__ import annotations
@@ -26,6 +26,12 @@ _FRAMES = re.compile(
     r"\b(?:as\s+of|as\s+at|by|until|till|before|up\s+to)(?:\s+(?:the\s+end\s+of|early|mid|late))?\s+$",
     re.I,
 )
+
+
+def today() -> date:
+    """ "Now" for a person at this machine: the local date, read at each question, so that a chat
+    left open overnight moves on to the next day."""
+    return date.today()
 
 
 def decide_as_of(question: str, *, now: date | None, override: date | None = None) -> date | None:

@@ -22,8 +22,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from bot.answer import Answer, Turn
+from bot.conversation import Turn
 from bot.errors import ConfigError
+from bot.results import Answer
 from bot.service import NewsService
 from bot.settings import Settings
 from index.language.dates import parse_date

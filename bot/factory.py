@@ -6,8 +6,9 @@ import contextlib
 from collections.abc import Sequence
 from dataclasses import fields
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, get_args, get_origin, get_type_hints
+from typing import Any, Literal, get_args, get_origin, get_type_hints
 
+from bot.answering.answerer import QUOTING, Answerer
 from bot.answering.extractive import ExtractiveAnswerer
 from bot.errors import ConfigError
 from bot.service import NewsService
@@ -25,9 +26,6 @@ from index.reading.source_state import SourceState
 from index.reading.sources import SourceReader
 from index.search.chroma import ChromaConfig
 from index.search.store import ChunkStore
-
-if TYPE_CHECKING:
-    from bot.answering.generated import GeneratedAnswerer
 
 
 def build_embedder(settings: Settings) -> Embedder:
@@ -159,24 +157,22 @@ def build_service(settings: Settings, retrieval: RetrievalConfig | None = None) 
     """The core service; `retrieval` changes how passages are found (for evaluation)."""
     embedder = build_embedder(settings)
     retriever = build_retriever(settings, embedder, retrieval)
-    extractive = ExtractiveAnswerer(embedder, idf=retriever.idf)
     return NewsService(
         retriever,
-        extractive,
+        ExtractiveAnswerer(embedder, idf=retriever.idf),
+        answerer=build_answerer(settings, embedder),
         top_k=settings.top_k,
         history_turns=settings.history_turns,
         history_tokens=settings.history_tokens,
-        generator=build_generator(settings, embedder, extractive),
     )
 
 
-def build_generator(
-    settings: Settings, embedder: Embedder, extractive: ExtractiveAnswerer
-) -> GeneratedAnswerer | None:
-    """The generated-answer path when a model is configured (OPENAI_API_KEY or OPENAI_BASE_URL)."""
+def build_answerer(settings: Settings, embedder: Embedder) -> Answerer:
+    """A model's answers, checked, when one is configured (OPENAI_API_KEY or OPENAI_BASE_URL);
+    else quotes."""
     if not settings.llm_configured:
-        return None
-    from bot.answering.citations import CitationChecker
+        return QUOTING
+    from bot.answering.checker.check import CitationChecker
     from bot.answering.generated import GeneratedAnswerer
     from bot.answering.llm import ChatModel, ModelConfig
 
@@ -192,4 +188,4 @@ def build_generator(
             retries=settings.llm_retries,
         )
     )
-    return GeneratedAnswerer(model, CitationChecker(embedder), extractive)
+    return GeneratedAnswerer(model, CitationChecker(embedder))

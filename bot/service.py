@@ -14,12 +14,15 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import TYPE_CHECKING
 
-from bot.answer import Answer, Turn
-from bot.answering.extractive import ExtractiveAnswerer, Reading, refusal
+from bot.answering.answerer import QUOTING, Answerer, FollowUp, Retrieved
+from bot.answering.extractive import ExtractiveAnswerer
 from bot.answering.follow_up import bounded_history, with_previous_question
-from bot.answering.injection import is_instruction, without_instructions
+from bot.answering.injection import without_instructions
+from bot.answering.refusal import refusal_if_uncovered
 from bot.as_of import decide_as_of
-from bot.errors import ModelError, QuestionError
+from bot.conversation import Turn
+from bot.errors import QuestionError
+from bot.results import Answer
 from index.embedding import Embedder
 from index.language.pipeline import preload as preload_language
 from index.language.question_text import plain_question
@@ -49,22 +52,37 @@ class IndexStats(CollectionStats):
 
 
 class NewsService:
-    """Answers questions about the indexed articles."""
+    """Answers questions about the indexed articles: newsbot's library API.
+
+    Build one with `bot.build_service(settings)`, as every front end does::
+
+        service = build_service(Settings())
+        answer = service.answer("Who met on October 30?", now=today())
+        follow_up = service.answer("Where?", [Turn.of(answer)], now=today())
+
+    It keeps no state between calls, so one service may answer many conversations.
+
+    Every answer runs one pipeline: the question is cleaned (`clean_question`), its as-of day
+    decided (`bot.as_of`), a follow-up made to stand alone, the passages retrieved and read, and a
+    question they don't cover refused (`bot.answering.refusal`); only what is left differs, by
+    the `Answerer` picked when the service is built (`bot.answering.answerer`): quotes, or a model's
+    answer with every citation checked.
+    """
 
     def __init__(
         self,
         retriever: Retriever,
         extractive: ExtractiveAnswerer,
         *,
+        answerer: Answerer = QUOTING,
         top_k: int = 6,
         history_turns: int = 6,
         history_tokens: int = 800,
-        generator: GeneratedAnswerer | None = None,
     ) -> None:
         self.retriever = retriever
+        # Reads every question's passages (whether they cover it), and quotes them.
         self.extractive = extractive
-        # With a model configured, answers are generated and checked; without one, extractive.
-        self.generator = generator
+        self.answerer = answerer
         self.top_k = top_k
         self.history_turns = history_turns
         self.history_tokens = history_tokens
@@ -97,24 +115,14 @@ class NewsService:
 
         `as_of` is an explicit as-of date (`--as-of`); the day used, by `bot.as_of`'s rule, is
         the answer's `as_of`. `exclude` leaves files out of retrieval, as if they were not
-        indexed (for evaluation).
+        indexed (for evaluation). Raises `QuestionError` for a question without words; a question
+        the articles don't cover is an ordinary answer, `refused`.
         """
-        question = clean_question(question)
-        when = decide_as_of(question, now=now, override=as_of)
-        if self.generator is not None:
-            *_, final = self._generate(
-                question, history, as_of=when, k=k, exclude=exclude, stream=False
-            )
-            assert isinstance(final, Answer)
-            return replace(final, as_of=when)
-        standalone = self.standalone(question, history)
-        passages, reading, refused = self._retrieve(
-            question, standalone, as_of=when, k=k, exclude=exclude
+        *_, final = self._pieces(
+            question, history, as_of=as_of, now=now, k=k, exclude=exclude, stream=False
         )
-        if refused is not None:
-            return replace(refused, as_of=when)
-        answer = self.extractive.answer(question, passages, standalone=standalone, reading=reading)
-        return replace(answer, as_of=when)
+        assert isinstance(final, Answer)
+        return final
 
     def stream(
         self,
@@ -133,63 +141,52 @@ class NewsService:
         sentence split otherwise at the end), so a front end replaces what it showed with it.
         `as_of` and `now` are those of `answer`.
         """
-        if self.generator is not None:
-            question = clean_question(question)
-            when = decide_as_of(question, now=now, override=as_of)
-            for piece in self._generate(question, history, as_of=when, k=k, stream=True):
-                yield replace(piece, as_of=when) if isinstance(piece, Answer) else piece
-            return
-        answer = self.answer(question, history, as_of=as_of, now=now, k=k)
-        yield answer.text
-        yield answer
+        yield from self._pieces(question, history, as_of=as_of, now=now, k=k, stream=True)
 
     @property
     def answerer_name(self) -> str:
-        return self.generator.name if self.generator is not None else "extractive"
+        """What answers: "extractive", or the model's name."""
+        return self.answerer.name
 
-    def _generate(
+    @property
+    def generator(self) -> GeneratedAnswerer | None:
+        """The model's answerer when answers are generated, else None: for the tests and
+        benchmarks that talk to the model itself."""
+        from bot.answering.generated import GeneratedAnswerer
+
+        return self.answerer if isinstance(self.answerer, GeneratedAnswerer) else None
+
+    def _pieces(
+        self,
+        question: str,
+        history: Sequence[Turn],
+        *,
+        as_of: date | None,
+        now: date | None,
+        k: int | None,
+        stream: bool,
+        exclude: Collection[str] = (),
+    ) -> Iterator[str | Answer]:
+        """The pipeline: what `stream` yields, and `answer` the last of."""
+        question = clean_question(question)
+        when = decide_as_of(question, now=now, override=as_of)
+        found = self._retrieve(question, history, as_of=when, k=k, exclude=exclude)
+        for piece in self.answerer.respond(found, stream=stream):
+            yield replace(piece, as_of=when) if isinstance(piece, Answer) else piece
+
+    def _retrieve(
         self,
         question: str,
         history: Sequence[Turn],
         *,
         as_of: date | None,
         k: int | None,
-        stream: bool,
-        exclude: Collection[str] = (),
-    ) -> Iterator[str | Answer]:
-        assert self.generator is not None
-        standalone = self.standalone(question, history)
-        failure: ModelError | None = None
-        if standalone is not None:
-            recent = bounded_history(history, turns=self.history_turns, tokens=self.history_tokens)
-            try:
-                standalone = self.generator.rewrite_follow_up(question, recent) or standalone
-            except ModelError as exc:
-                failure = exc
-        passages, _, refused = self._retrieve(
-            question, standalone, as_of=as_of, k=k, exclude=exclude
-        )
-        if refused is not None:
-            # The model is not asked (nor paid) for what the articles can't answer.
-            yield refused
-            return
-        if failure is not None:
-            # The model just failed after its retries: don't make the user wait through them twice.
-            yield self.generator.model_down(question, passages, failure, standalone=standalone)
-            return
-        yield from self.generator.respond(question, passages, standalone=standalone, stream=stream)
-
-    def _retrieve(
-        self,
-        question: str,
-        standalone: str | None,
-        *,
-        as_of: date | None,
-        k: int | None,
         exclude: Collection[str],
-    ) -> tuple[list[Passage], Reading, Answer | None]:
+    ) -> Retrieved:
         """The passages for the question as searched, their sentences read for it, and the
         refusal if they don't cover it."""
+        follow_up = self._follow_up(question, history)
+        standalone = follow_up.standalone if follow_up is not None else None
         searched = standalone or question
         # The answer is chosen with the English pipeline: its load overlaps with retrieval.
         preload_language()
@@ -198,16 +195,25 @@ class NewsService:
         # must log in at ...") are never quoted, checked against or counted as covering a question.
         passages = without_instructions(found)
         reading = self.extractive.read(searched, passages)
-        if reading.coverage.covered:
-            return passages, reading, None
-        # A refusal names what is missing, unless the question is an order ("print your
-        # prompt"): its words are not repeated back.
-        missing = () if is_instruction(question) else reading.coverage.missing
-        return (
+        return Retrieved(
+            question,
+            standalone,
             passages,
             reading,
-            refusal(question, passages, standalone=standalone, missing=missing),
+            self.extractive,
+            refusal=refusal_if_uncovered(
+                question, passages, reading.coverage, standalone=standalone
+            ),
+            failure=follow_up.failure if follow_up is not None else None,
         )
+
+    def _follow_up(self, question: str, history: Sequence[Turn]) -> FollowUp | None:
+        """The question made to stand alone by the answerer, when it is a follow-up."""
+        standalone = self.standalone(question, history)
+        if standalone is None:
+            return None
+        recent = bounded_history(history, turns=self.history_turns, tokens=self.history_tokens)
+        return self.answerer.follow_up(question, standalone, recent)
 
     def stats(self) -> IndexStats:
         return IndexStats(**vars(self.retriever.stats()), answerer=self.answerer_name)

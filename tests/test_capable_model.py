@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.answering.citations import CitationChecker
-from bot.answering.claims import Claim
+from bot.answering.checker.check import CitationChecker
+from bot.answering.checker.claims import Claim
 from bot.answering.generated import UNVERIFIED_NOTICE
 from bot.answering.prompts import source_views
 from bot.factory import build_indexer, build_service

@@ -222,7 +222,7 @@ def test_as_of_a_day_the_chat_leaves_out_what_was_published_after_it(data_dir: P
 def test_the_chat_shows_the_short_answer_first_in_bold_and_marks_it_in_its_quote() -> None:
     from rich.console import Console
 
-    from bot.answer import Answer, Citation, ShortAnswer
+    from bot.results import Answer, Citation, ShortAnswer
     from bot.terminal.render_rich import SHORT, answer_view
 
     quote = "Jane Holloway took 58 percent of the vote."

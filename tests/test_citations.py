@@ -6,10 +6,11 @@ import re
 
 import pytest
 
-from bot.answer import Turn
-from bot.answering.citations import CitationChecker, split_answer
+from bot.answering.checker.check import CitationChecker
+from bot.answering.checker.markers import split_answer
 from bot.answering.follow_up import bounded_history
 from bot.answering.prompts import answer_messages, is_instruction, source_views
+from bot.conversation import Turn
 from index.chunking import Chunker
 from index.language.lexicon import lexicon
 from index.language.sentences import sentence_spans

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.answer import Answer
 from bot.factory import build_indexer, build_service
+from bot.results import Answer
 from bot.service import NewsService
 from bot.settings import Settings
 from tests.conftest import run_newsbot

@@ -14,13 +14,14 @@ from pathlib import Path
 
 import pytest
 
-from bot.answer import Answer, Turn
-from bot.answering.citations import CitationChecker
+from bot.answering.checker.check import CitationChecker
 from bot.answering.generated import UNVERIFIED_NOTICE
 from bot.answering.llm import ChatModel, ModelConfig
 from bot.answering.prompts import answer_messages, source_views
+from bot.conversation import Turn
 from bot.errors import ModelError
 from bot.factory import build_indexer, build_service
+from bot.results import Answer
 from bot.settings import Settings
 from tests.conftest import SEEDS, run_newsbot
 from tests.support.llm_server import (

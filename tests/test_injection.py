@@ -21,10 +21,10 @@ from pathlib import Path
 import pexpect
 import pytest
 
-from bot.answer import Answer
-from bot.answering.citations import CitationChecker
+from bot.answering.checker.check import CitationChecker
 from bot.answering.prompts import is_instruction, source_views
 from bot.factory import build_indexer, build_service
+from bot.results import Answer
 from bot.settings import Settings
 from index.language.sentences import sentence_spans
 from tests.conftest import SEEDS, run_newsbot

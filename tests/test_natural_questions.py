@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.answer import Answer, Turn
+from bot.conversation import Turn
 from bot.evaluation import EvalQuery, QueryResult, load_queries, score
 from bot.factory import build_service
+from bot.results import Answer
 from bot.service import NewsService
 from bot.settings import Settings
 from index.language.pipeline import COMPONENTS, MODEL_VERSION, nlp

@@ -23,10 +23,11 @@ from typing import Any
 
 import pytest
 
-from bot.answer import Answer, Turn
 from bot.answering.extractive import ExtractiveAnswerer, ExtractiveConfig
+from bot.conversation import Turn
 from bot.factory import build_indexer, build_service
 from bot.redaction import MASK
+from bot.results import Answer
 from bot.service import NewsService
 from bot.settings import Settings
 from bot.telegram.app import UPDATES, build_application

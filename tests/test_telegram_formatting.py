@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.answer import Answer, Citation, Source
 from bot.redaction import MASK, protect
+from bot.results import Answer, Citation, Source
 from bot.telegram.access import AccessPolicy, QuestionRateLimiter, Verdict
 from bot.telegram.formatting import answer_messages, escape, passage_html, sources_html
 from bot.telegram.handlers import citation_number
@@ -277,7 +277,7 @@ def test_id_lists_and_token_settings(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_the_short_answer_leads_in_bold_and_article_text_stays_escaped() -> None:
-    from bot.answer import ShortAnswer
+    from bot.results import ShortAnswer
 
     quote = "Jane <Holloway> & co took 58 percent of the vote."
     answer = Answer(

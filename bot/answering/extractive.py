@@ -15,7 +15,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
-from bot.answer import SHORT_ANSWER_SEP, Answer, Citation, ShortAnswer, Source
 from bot.answering.answerability import Coverage, CoverageConfig, Idf, coverage
 from bot.answering.candidates import (
     Found,
@@ -25,6 +24,8 @@ from bot.answering.candidates import (
     read_sentence,
 )
 from bot.answering.disagreement import Quoted, disagreement
+from bot.answering.refusal import refusal
+from bot.results import SHORT_ANSWER_SEP, Answer, Citation, ShortAnswer
 from index.embedding import Embedder
 from index.language.answer_types import answer_kind, answer_spans, answer_strength, parse_day
 from index.language.dates import DATELINE, HEADER_LINE
@@ -490,51 +491,6 @@ def _proximity(cand: _Candidate, start: int, end: int, asked: set[str]) -> float
 @lru_cache(maxsize=8192)
 def _stem_of(word: str) -> str:
     return stem([word.casefold()])[0]
-
-
-def refusal(
-    question: str,
-    passages: Sequence[Passage],
-    *,
-    standalone: str | None = None,
-    missing: Sequence[str] = (),
-) -> Answer:
-    """The answer that says the articles don't cover the question, and which of them come closest.
-
-    `missing`: the question's key terms that no retrieved passage states, which the text names.
-    """
-    closest: list[Source] = []
-    for p in passages:
-        if all(s.file != p.file for s in closest):
-            closest.append(
-                Source(
-                    file=p.file,
-                    title=p.chunk.title,
-                    date=p.chunk.date or None,
-                    url=p.chunk.url or None,
-                )
-            )
-        if len(closest) == 3:
-            break
-    text = "The articles I have don't cover that."
-    if missing:
-        named = " or ".join(f"“{term}”" for term in missing[:3])
-        text += f" None of them mentions {named}"
-        if closest:
-            near = closest[0]
-            when = f" ({near.date})" if near.date else ""
-            text += f"; the nearest is “{near.headline}”{when}"
-        text += "."
-    return Answer(
-        question=question,
-        text=text,
-        refused=True,
-        mode="extractive",
-        standalone=standalone,
-        closest=tuple(closest),
-        passages=tuple(passages),
-        missing=tuple(missing),
-    )
 
 
 def _quoted(cand: _Candidate, n: int) -> Quoted:

@@ -15,8 +15,8 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from bot.answer import Turn
 from bot.answering.prompts import rewrite_messages
+from bot.conversation import Turn
 
 if TYPE_CHECKING:
     from bot.answering.llm import ChatModel
@@ -106,7 +106,7 @@ def rewrite_follow_up(model: ChatModel, question: str, history: Sequence[Turn]) 
     """
     # Here, not at the top: the service imports this module, and claims loads the lexicon, which
     # only the model's path needs (`newsbot ask` without a model starts without it).
-    from bot.answering.claims import content_words
+    from bot.answering.checker.claims import content_words
 
     if not history:
         return None

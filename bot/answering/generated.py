@@ -11,14 +11,16 @@ import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 
-from bot.answer import Answer, Turn
-from bot.answering.citations import CitationChecker, StreamingCheck
-from bot.answering.extractive import ExtractiveAnswerer, refusal
+from bot.answering.answerer import FollowUp, Retrieved
+from bot.answering.checker.check import CitationChecker
+from bot.answering.checker.streaming import StreamingCheck
 from bot.answering.follow_up import rewrite_follow_up
 from bot.answering.llm import ChatModel
 from bot.answering.prompts import answer_messages, source_views
+from bot.answering.refusal import refusal
+from bot.conversation import Turn
 from bot.errors import ModelError
-from index.ranking.retrieval import Passage
+from bot.results import Answer
 
 log = logging.getLogger(__name__)
 UNVERIFIED_NOTICE = (
@@ -29,15 +31,9 @@ UNVERIFIED_NOTICE = (
 class GeneratedAnswerer:
     """Answers with the model, checks every citation, and falls back to quoting the articles."""
 
-    def __init__(
-        self,
-        model: ChatModel,
-        checker: CitationChecker,
-        extractive: ExtractiveAnswerer,
-    ) -> None:
+    def __init__(self, model: ChatModel, checker: CitationChecker) -> None:
         self.model = model
         self.checker = checker
-        self.extractive = extractive
 
     @property
     def name(self) -> str:
@@ -51,22 +47,31 @@ class GeneratedAnswerer:
         """
         return rewrite_follow_up(self.model, question, turns)
 
-    def respond(
-        self,
-        question: str,
-        passages: Sequence[Passage],
-        *,
-        standalone: str | None = None,
-        stream: bool = False,
-    ) -> Iterator[str | Answer]:
+    def follow_up(self, question: str, standalone: str, recent: Sequence[Turn]) -> FollowUp:
+        """The model's standalone form of the follow-up, else `standalone`; a failure is kept, so
+        that the answer says so without waiting through the model's retries twice."""
+        try:
+            return FollowUp(self.rewrite_follow_up(question, recent) or standalone)
+        except ModelError as exc:
+            return FollowUp(standalone, failure=exc)
+
+    def respond(self, found: Retrieved, *, stream: bool) -> Iterator[str | Answer]:
         """Yield the answer's checked sentences as the model writes them (when streaming), then
         the checked Answer."""
-        asked = standalone or question
+        if found.refusal is not None:
+            yield found.refusal
+        elif found.failure is not None:
+            yield self.model_down(found, found.failure)
+        else:
+            yield from self._written(found, stream=stream)
+
+    def _written(self, found: Retrieved, *, stream: bool) -> Iterator[str | Answer]:
+        question, passages, standalone = found.question, found.passages, found.standalone
         if not passages:
             yield refusal(question, passages, standalone=standalone)
             return
         sources = source_views(passages)
-        messages = answer_messages(asked, sources)
+        messages = answer_messages(standalone or question, sources)
         checking = StreamingCheck(self.checker, sources)
         try:
             if stream:
@@ -78,12 +83,11 @@ class GeneratedAnswerer:
             else:
                 checking.feed(self.model.complete(messages))
         except ModelError as exc:
-            yield self.model_down(question, passages, exc, standalone=standalone)
+            yield self.model_down(found, exc)
             return
 
-        raw = checking.raw
         result = checking.result()
-        log.debug("model wrote %r; shown %r", raw, result.text)
+        log.debug("model wrote %r; shown %r", checking.raw, result.text)
         verified = result.verification
         if result.refused:
             yield replace(
@@ -92,7 +96,7 @@ class GeneratedAnswerer:
                 verified=verified,
             )
         elif verified.supported == 0:
-            fallback = self.extractive.answer(question, passages, standalone=standalone)
+            fallback = found.extractive.answer(question, passages, standalone=standalone)
             yield replace(fallback, verified=verified, notice=UNVERIFIED_NOTICE)
         else:
             yield Answer(
@@ -105,14 +109,9 @@ class GeneratedAnswerer:
                 passages=tuple(passages),
             )
 
-    def model_down(
-        self,
-        question: str,
-        passages: Sequence[Passage],
-        error: ModelError,
-        *,
-        standalone: str | None = None,
-    ) -> Answer:
+    def model_down(self, found: Retrieved, error: ModelError) -> Answer:
         """The extractive answer, with a notice that the model failed and why."""
-        answer = self.extractive.answer(question, passages, standalone=standalone)
+        answer = found.extractive.answer(
+            found.question, found.passages, standalone=found.standalone
+        )
         return replace(answer, notice=f"{error}. Showing quotes from the articles instead")

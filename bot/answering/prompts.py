@@ -12,8 +12,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.answer import Turn
 from bot.answering.injection import is_instruction
+from bot.conversation import Turn
 from index.ranking.retrieval import Passage
 
 __all__ = [

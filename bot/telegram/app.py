@@ -33,11 +33,11 @@ from bot.redaction import cut, protect
 from bot.service import NewsService
 from bot.settings import Settings
 from bot.telegram.access import AccessPolicy, QuestionRateLimiter
-from bot.telegram.answering import on_question
 from bot.telegram.delivery import send_html
 from bot.telegram.formatting import escape
 from bot.telegram.handlers import ADMIN_COMMANDS, COMMANDS, gate
-from bot.telegram.runtime import ChatState, Context, Runtime
+from bot.telegram.questions import on_question
+from bot.telegram.state import BotState, ChatState, Context
 from index.indexing import IndexSummary
 
 log = logging.getLogger(__name__)
@@ -86,7 +86,7 @@ def build_application(
         .post_init(post_init)
         .build()
     )
-    _runtime(settings, service, reindex).install(app.bot_data)
+    _bot_state(settings, service, reindex).install(app.bot_data)
     _add_handlers(app)
     return app
 
@@ -104,10 +104,10 @@ def worker_count(service: NewsService) -> int:
     return (os.cpu_count() or 2) if service.answerer_name == "extractive" else MODEL_WORKERS
 
 
-def _runtime(
+def _bot_state(
     settings: Settings, service: NewsService, reindex: Callable[[], IndexSummary]
-) -> Runtime:
-    return Runtime(
+) -> BotState:
+    return BotState(
         service=service,
         access=AccessPolicy(
             allowed_users=frozenset(settings.telegram_allowed_users),

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import html
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING
 
-from bot.answer import SHORT_ANSWER_SEP, Answer, Citation
+from bot.results import SHORT_ANSWER_SEP, Answer, Citation, quoted_chunk
 from bot.service import IndexStats
 from bot.telegram.splitting import MESSAGE_LIMIT, split_html
 from index.reading.articles import web_url
+
+if TYPE_CHECKING:
+    from index.ranking.retrieval import Passage
 
 
 def escape(text: str) -> str:
@@ -94,24 +97,16 @@ def sources_html(answer: Answer | None) -> str:
     return "\n\n".join(blocks) + "\n\n<i>/source N shows the whole passage behind [N].</i>"
 
 
-def passage_html(citation: Citation, passages: Sequence[Any]) -> str:
+def passage_html(citation: Citation, passages: Sequence[Passage]) -> str:
     """/source N: the passage the citation's sentence came from, with that sentence in bold."""
     head = f"<b>[{citation.n}] {linked(citation.title, citation.url)}</b>\n"
     head += _dated(citation.file, citation.date)
     head += f", characters {citation.start}–{citation.end}"
-    chunk = next(
-        (
-            p.chunk
-            for p in passages
-            if p.chunk.file == citation.file and p.chunk.start <= citation.start < p.chunk.end
-        ),
-        None,
-    )
+    chunk = quoted_chunk(citation, passages)
     if chunk is None:
         return f"{head}\n<blockquote>{escape(citation.quote)}</blockquote>"
-    text: str = chunk.text
-    a = max(0, citation.start - chunk.start)
-    b = min(len(text), citation.end - chunk.start)
+    text = chunk.text
+    a, b = citation.start - chunk.start, citation.end - chunk.start
     body = f"{escape(text[:a])}<b>{escape(text[a:b])}</b>{escape(text[b:])}"
     return f"{head}\n<blockquote>{body}</blockquote>"
 

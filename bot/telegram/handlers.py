@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
 from telegram import Update
 from telegram.ext import ApplicationHandlerStop
 
-from bot.answer import Answer, shorten
+from bot.conversation import cited
 from bot.errors import NewsbotError
+from bot.results import Answer, Citation, shorten
 from bot.service import IndexStats, NewsService
 from bot.telegram.access import Verdict
-from bot.telegram.answering import addressed_to_bot
 from bot.telegram.delivery import send_html
 from bot.telegram.formatting import (
     escape,
@@ -24,12 +23,11 @@ from bot.telegram.formatting import (
     sources_html,
     stats_html,
 )
-from bot.telegram.runtime import Context, chat_state, runtime
+from bot.telegram.questions import addressed_to_bot
+from bot.telegram.state import Context, bot_state, chat_state
 
 log = logging.getLogger(__name__)
 Handler = Callable[[Update, Context], Coroutine[Any, Any, None]]
-
-_NUMBER = re.compile(r"\[?(\d{1,9})\]?")
 
 
 async def gate(update: Update, context: Context) -> None:
@@ -38,7 +36,7 @@ async def gate(update: Update, context: Context) -> None:
     if message is None or not addressed_to_bot(message, context.bot):
         raise ApplicationHandlerStop
     user = message.from_user
-    verdict = runtime(context).access.check(user.id if user else None, message.chat_id)
+    verdict = bot_state(context).access.check(user.id if user else None, message.chat_id)
     if verdict is Verdict.ALLOW:
         return
     if verdict is Verdict.REFUSE:
@@ -59,15 +57,15 @@ async def _reply(update: Update, context: Context, html: str) -> None:
 
 async def help_command(update: Update, context: Context) -> None:
     """/start, /help: what the bot does, how to ask, and questions to try."""
-    rt = runtime(context)
+    shared = bot_state(context)
     user = update.effective_user
-    stats, titles = await asyncio.to_thread(_overview, rt.service)
+    stats, titles = await asyncio.to_thread(_overview, shared.service)
     examples = [f"What happened: {shorten(title, 70)}?" for title in titles]
     html = help_html(
         stats,
         examples,
         bot_name=context.bot.username,
-        admin=rt.access.is_admin(user.id if user else None),
+        admin=shared.access.is_admin(user.id if user else None),
     )
     await _reply(update, context, html)
 
@@ -87,18 +85,17 @@ async def sources_command(update: Update, context: Context) -> None:
 
 def citation_number(args: Sequence[str], answer: Answer | None) -> int | str:
     """The N of `/source N`, or what to tell the user instead."""
-    if answer is None:
+    found = cited(answer, " ".join(args))
+    if isinstance(found, Citation):
+        return found.n
+    if found.reason == "no answer":
         return "Ask a question first; then /source N shows the passage behind citation [N]."
-    count = len(answer.citations)
-    if count == 0:
+    if found.reason == "no citations":
         return "The last answer has no citations."
-    usage = f"Use /source N, where N is a citation number of the last answer: 1 to {count}."
-    if len(args) != 1 or not (m := _NUMBER.fullmatch(args[0])):
-        return usage
-    n = int(m.group(1))
-    if not 1 <= n <= count:
-        return f"There is no citation [{n}]. {usage}"
-    return n
+    usage = f"Use /source N, where N is a citation number of the last answer: 1 to {found.count}."
+    if found.reason == "no such citation":
+        return f"There is no citation [{found.n}]. {usage}"
+    return usage
 
 
 async def source_command(update: Update, context: Context) -> None:
@@ -122,7 +119,7 @@ def admin_only(handler: Handler) -> Handler:
 
     async def guarded(update: Update, context: Context) -> None:
         user = update.effective_user
-        if not runtime(context).access.is_admin(user.id if user else None):
+        if not bot_state(context).access.is_admin(user.id if user else None):
             await _reply(update, context, "This command is only for the bot's admins.")
             return
         await handler(update, context)
@@ -134,20 +131,20 @@ def admin_only(handler: Handler) -> Handler:
 @admin_only
 async def stats_command(update: Update, context: Context) -> None:
     """/stats: articles, chunks, embedding model, last index time."""
-    stats = await asyncio.to_thread(runtime(context).service.stats)
+    stats = await asyncio.to_thread(bot_state(context).service.stats)
     await _reply(update, context, stats_html(stats))
 
 
 @admin_only
 async def reindex_command(update: Update, context: Context) -> None:
     """/reindex: index new and changed articles, then report what changed."""
-    rt = runtime(context)
-    if rt.reindexing.locked():
+    shared = bot_state(context)
+    if shared.reindexing.locked():
         await _reply(update, context, "Indexing is already running; I'll report when it's done.")
         return
-    async with rt.reindexing:
+    async with shared.reindexing:
         await _reply(update, context, "Indexing the articles…")
-        summary = await asyncio.to_thread(rt.reindex)
+        summary = await asyncio.to_thread(shared.reindex)
     lines = [escape(summary.line())]
     lines += [f"skipped {escape(name)}: {escape(why)}" for name, why in summary.skipped[:20]]
     await _reply(update, context, "\n".join(lines))

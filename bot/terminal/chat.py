@@ -7,14 +7,15 @@ On a terminal, `bot.terminal.console` shows the same chat with rich text and pro
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Protocol, TextIO
 
-from bot.answer import Answer, Citation, Turn
-from bot.conversation import Conversation
+from bot.as_of import today
+from bot.conversation import Conversation, Turn, cited
 from bot.errors import describe
+from bot.results import Answer, Citation
 from bot.service import NewsService
 from bot.terminal.render import (
     answer_as_text,
@@ -65,7 +66,7 @@ class Chat:
     """Reads one line at a time: a command, or a question answered with the conversation so far."""
 
     view: View
-    ask: Callable[[str, list[Turn]], Answer | None]
+    ask: Callable[[str, Sequence[Turn]], Answer | None]
     conversation: Conversation = field(default_factory=Conversation)
     errors: int = 0
 
@@ -78,7 +79,7 @@ class Chat:
             command = parse_command(line)
             if command is not None:
                 return self.run_command(command)
-            answer = self.ask(line, list(self.conversation.turns))
+            answer = self.ask(line, self.conversation.history())
             if answer is not None:
                 self.conversation.record(answer)
                 self.view.answer(answer)
@@ -105,8 +106,8 @@ class Chat:
         elif name == "sources" and last is not None:
             self.view.sources(last)
         elif name == "source" and last is not None:
-            citation = _citation(last, command.argument)
-            if citation is None:
+            citation = cited(last, command.argument)
+            if not isinstance(citation, Citation):
                 self.errors += 1
                 self.view.error(f"use /source N with N from 1 to {len(last.citations)}")
             else:
@@ -115,13 +116,6 @@ class Chat:
             self.errors += 1
             self.view.error(f"unknown command /{name}: /help lists the commands")
         return True
-
-
-def _citation(answer: Answer, argument: str) -> Citation | None:
-    number = argument.strip().strip("[]")
-    if not number.isdigit():
-        return None
-    return next((c for c in answer.citations if c.n == int(number)), None)
 
 
 # --- plain: no terminal, one question a line --------------------------------------------------
@@ -182,9 +176,8 @@ def run_plain(
         # On stderr, as `ask`'s notes are: stdout holds only the answers.
         print(f"note: {as_of_line(as_of)}", file=err, flush=True)
 
-    def ask(question: str, history: list[Turn]) -> Answer:
-        # Today is read for each question: a chat left open overnight moves on to the next day.
-        return service.answer(question, history, as_of=as_of, now=date.today(), k=k)
+    def ask(question: str, history: Sequence[Turn]) -> Answer:
+        return service.answer(question, history, as_of=as_of, now=today(), k=k)
 
     chat = Chat(PlainView(out, err), ask)
     for line in lines:

@@ -78,7 +78,9 @@ def parse_as_of(value: str | None) -> date | None:
     from index.language.dates import parse_date
 
     if value.strip().lower() == "today":
-        return date.today()
+        from bot import today
+
+        return today()
     parsed = parse_date(value)
     if parsed is None:
         raise click.BadParameter("use a date such as 2024-05-01", param_hint="--as-of")
@@ -209,14 +211,14 @@ def ask_command(
     Exit status: 0 answered, 3 the articles don't cover it, 1 error.
     """
     with user_errors():
-        from bot.factory import build_service
+        from bot import build_service, today
 
         if question == "-":
             # Bytes that aren't UTF-8 become U+FFFD rather than a UnicodeDecodeError.
             question = sys.stdin.buffer.read().decode("utf-8", errors="replace")
         when = parse_as_of(as_of)
         service = build_service(load_settings())
-        answer = service.answer(question, as_of=when, now=date.today(), k=k)
+        answer = service.answer(question, as_of=when, now=today(), k=k)
         if answer.notice and (as_json or source_only):
             # The model was down or unverifiable: say so where a script's reader will see it.
             click.echo(printable(f"note: {answer.notice}"), err=True)
@@ -262,11 +264,11 @@ def rich_terminal(no_color: bool) -> bool:
 def search_command(question: str, as_json: bool, k: int, as_of: str | None) -> None:
     """Show the passages that best match QUESTION, best first."""
     with user_errors():
-        from bot.factory import build_service
+        from bot import build_service, today
 
         when = parse_as_of(as_of)
         service = build_service(load_settings())
-        passages = service.search(question, k=k, as_of=when, now=date.today())
+        passages = service.search(question, k=k, as_of=when, now=today())
         if as_json:
             rows = [
                 {
@@ -329,8 +331,9 @@ def eval_command(
 ) -> None:
     """Score retrieval and answers on QUERIES (JSONL: question, evidence_files, answer)."""
     with user_errors():
+        from bot import build_service
         from bot.evaluation import eval_settings, evaluate, load_queries
-        from bot.factory import build_embedder, build_indexer, build_service, retrieval_config
+        from bot.factory import build_embedder, build_indexer, retrieval_config
 
         config = retrieval_config(retrieval)
         questions = load_queries(queries, as_of_field)
@@ -363,7 +366,7 @@ def chat_command(k: int | None, as_of: str | None, no_color: bool) -> None:
     line failed).
     """
     with user_errors():
-        from bot.factory import build_service
+        from bot import build_service
 
         when = parse_as_of(as_of)
         settings = load_settings()

@@ -8,16 +8,19 @@ from __future__ import annotations
 
 import logging
 import signal
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.answer import Answer, Citation, Turn, shorten
+from bot.as_of import today
+from bot.conversation import Turn
 from bot.errors import NewsbotError, describe
+from bot.results import Answer, Citation, shorten
 from bot.service import IndexStats, NewsService
+from bot.terminal.answer_thread import AnswerThread
 from bot.terminal.chat import PROMPT, Chat, as_of_line
-from bot.terminal.producer import Producer
 from bot.terminal.render import printable
 from index.errors import EmptyIndex
 
@@ -77,7 +80,7 @@ class TerminalChat:
         self.as_of = as_of  # `--as-of`; without it, the service decides (`bot.as_of`)
         self.history_file = history_file
         self.chat = Chat(RichView(console), self.ask)
-        self._previous: Producer | None = None
+        self._previous: AnswerThread | None = None
 
     def greet(self) -> None:
         try:
@@ -94,7 +97,7 @@ class TerminalChat:
         self.console.print("Ask a question; /help lists the commands; Ctrl-D leaves.", style="dim")
         self.console.print()
 
-    def ask(self, question: str, history: list[Turn]) -> Answer | None:
+    def ask(self, question: str, history: Sequence[Turn]) -> Answer | None:
         """The answer, streamed as it is written; None when Ctrl-C stopped it."""
         from bot.terminal.render_rich import answer_text
 
@@ -102,16 +105,14 @@ class TerminalChat:
             # A stopped answer is still winding down; one service call at a time.
             with self.console.status("finishing the stopped answer…"):
                 self._previous.thread.join()
-        producer = Producer(
-            lambda: self.service.stream(
-                question, history, as_of=self.as_of, now=date.today(), k=self.k
-            )
+        thread = AnswerThread(
+            lambda: self.service.stream(question, history, as_of=self.as_of, now=today(), k=self.k)
         )
-        self._previous = producer
-        answer, draft = self._show_as_written(producer)
+        self._previous = thread
+        answer, draft = self._show_as_written(thread)
         if answer is not None:
             return answer
-        if producer.stop.is_set():
+        if thread.stop.is_set():
             if draft:
                 self.console.print(answer_text(draft), style="dim")
             self.console.print("(stopped)", style="yellow")
@@ -119,7 +120,7 @@ class TerminalChat:
             return None
         raise NewsbotError("the answer ended before it was complete; please ask again")
 
-    def _show_as_written(self, producer: Producer) -> tuple[Answer | None, str]:
+    def _show_as_written(self, thread: AnswerThread) -> tuple[Answer | None, str]:
         """The final Answer (None if none came) and the text shown until then, drawn live."""
         from rich.live import Live
         from rich.spinner import Spinner
@@ -137,10 +138,10 @@ class TerminalChat:
         )
         # Ctrl-C only sets a flag while an answer is produced: an exception could strike the
         # display halfway through drawing; the stream is closed at its next piece instead.
-        previous_handler = signal.signal(signal.SIGINT, lambda *_: producer.stop.set())
+        previous_handler = signal.signal(signal.SIGINT, lambda *_: thread.stop.set())
         try:
             with live:
-                for piece in producer.pieces():
+                for piece in thread.pieces():
                     if isinstance(piece, Answer):
                         return piece, draft
                     draft += piece

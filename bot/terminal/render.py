@@ -4,12 +4,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-from bot.answer import Answer, Citation
-
-if TYPE_CHECKING:
-    from index.search.catalog import ChunkRecord
+from bot.results import Answer, Citation
 
 # Characters of context shown on each side of a cited span, at most.
 CONTEXT_CHARS = 160
@@ -40,23 +36,9 @@ class Excerpt:
     after: str
 
 
-def _chunks_of(answer: Answer, file: str) -> list[ChunkRecord]:
-    """The retrieved chunks of `file` that the answer kept (a generated answer may keep none)."""
-    chunks = (getattr(passage, "chunk", None) for passage in answer.passages)
-    return [c for c in chunks if c is not None and c.file == file]
-
-
-def _passage_for(answer: Answer, citation: Citation) -> ChunkRecord | None:
-    """The retrieved chunk the citation quotes, if the answer kept it."""
-    for chunk in _chunks_of(answer, citation.file):
-        if chunk.start <= citation.start and citation.end <= chunk.end:
-            return chunk
-    return None
-
-
 def passage_of(answer: Answer, citation: Citation) -> Excerpt:
     """The whole passage behind a citation, as it is in the file (the quote alone if not kept)."""
-    chunk = _passage_for(answer, citation)
+    chunk = answer.quoted_chunk(citation)
     if chunk is None:
         return Excerpt("", citation.quote, "")
     text, start = chunk.text, chunk.start
@@ -100,7 +82,7 @@ _SENTENCE_GAP = 4
 def _sentences_of(answer: Answer, file: str) -> list[tuple[int, int, str]]:
     """Every sentence of `file` among the answer's passages: (start, end, text), in file order."""
     found: dict[tuple[int, int], str] = {}
-    for chunk in _chunks_of(answer, file):
+    for chunk in answer.chunks_of(file):
         for a, b in chunk.sentences:
             found[(a, b)] = chunk.text_at(a, b)
     return [(a, b, text) for (a, b), text in sorted(found.items())]

@@ -9,7 +9,7 @@ from rich.padding import Padding
 from rich.panel import Panel
 from rich.text import Text
 
-from bot.answer import SHORT_ANSWER_SEP, Answer, Citation
+from bot.results import SHORT_ANSWER_SEP, Answer, Citation
 from bot.terminal.render import Excerpt, excerpt_of, passage_of, printable
 
 MARKER = "bold cyan"

@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING, Literal, get_args
 from bot.answering.prompts import REFUSAL
 
 if TYPE_CHECKING:
-    from bot.answer import Answer
-    from bot.answering.citations import CitationChecker
+    from bot.answering.checker.check import CitationChecker
+    from bot.results import Answer
     from bot.service import NewsService
 
 Supported = Literal["reworded", "reordered", "voice", "merged"]

@@ -6,10 +6,10 @@ import queue
 import threading
 from collections.abc import Callable, Iterator
 
-from bot.answer import Answer
+from bot.results import Answer
 
 
-class Producer:
+class AnswerThread:
     """Runs one `NewsService.stream` in a thread, so Ctrl-C leaves at once and the service is never
     cut off halfway: a stopped stream is closed at its next piece and what it still yields is
     dropped."""

@@ -14,11 +14,11 @@ from typing import TypeVar
 from telegram import Bot, Message, MessageEntity, Update
 from telegram.constants import ChatType
 
-from bot.answer import Answer
 from bot.errors import NewsbotError, describe
+from bot.results import Answer
 from bot.telegram.delivery import LiveReply, keep_typing, send_html
 from bot.telegram.formatting import answer_messages, escape
-from bot.telegram.runtime import Context, chat_state, runtime
+from bot.telegram.state import Context, bot_state, chat_state
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -73,15 +73,15 @@ async def on_question(update: Update, context: Context) -> None:
     message = update.message
     if message is None or message.text is None:
         return
-    rt = runtime(context)
+    shared = bot_state(context)
     user_id = message.from_user.id if message.from_user else message.chat_id
-    decision = rt.limiter.check(user_id)
+    decision = shared.limiter.check(user_id)
     if not decision.allowed:
         if decision.warn:
             await send_html(
                 context.bot,
                 message.chat_id,
-                f"You are asking more than {rt.limiter.per_minute} questions a minute; "
+                f"You are asking more than {shared.limiter.per_minute} questions a minute; "
                 f"please wait {math.ceil(decision.retry_in)} s.",
                 reply_to=_reply_target(message),
             )
@@ -95,15 +95,17 @@ def _reply_target(message: Message) -> int | None:
 
 
 async def answer_question(message: Message, question: str, context: Context) -> None:
-    rt = runtime(context)
+    shared = bot_state(context)
     state = chat_state(context)
     now = message.date.date()  # the day it was sent, even when the bot reads it later
     async with state.lock:
-        history = tuple(state.conversation.turns)
+        history = state.conversation.history()
         live = LiveReply(context.bot, message.chat_id, reply_to=_reply_target(message))
         typing = asyncio.create_task(keep_typing(context.bot, message.chat_id))
         try:
-            answer = await _stream_into(live, lambda: rt.service.stream(question, history, now=now))
+            answer = await _stream_into(
+                live, lambda: shared.service.stream(question, history, now=now)
+            )
         except NewsbotError as exc:
             log.info("question not answered: %s", exc)
             await live.fail(escape(describe(exc)))

@@ -30,7 +30,7 @@ _KEY = "newsbot"
 
 
 @dataclass
-class Runtime:
+class BotState:
     """What every handler needs, for the whole bot."""
 
     service: NewsService
@@ -43,10 +43,10 @@ class Runtime:
         bot_data[_KEY] = self
 
 
-def runtime(context: Context) -> Runtime:
+def bot_state(context: Context) -> BotState:
     found = context.bot_data.get(_KEY)
-    if not isinstance(found, Runtime):
-        raise RuntimeError("the Telegram application was built without its runtime")
+    if not isinstance(found, BotState):
+        raise RuntimeError("the Telegram application was built without its state")
     return found
 
 

@@ -1,12 +1,18 @@
-"""What the core service returns: an answer and the citations that back it, as plain data."""
+"""What the core service returns: an answer and the citations that back it, as plain data.
+
+This is the library's data (`from bot import Answer`): every front end renders these and nothing
+else, and `Answer.to_json` is what `newsbot ask --json` prints.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
+    from index.ranking.retrieval import Passage
     from index.search.catalog import ChunkRecord
 
 Mode = Literal["extractive", "generated"]
@@ -117,6 +123,9 @@ class Disagreement:
 
 @dataclass(frozen=True)
 class Verification:
+    """What the checker found of a generated answer: its sentences that claim something, and how
+    many of them a source backs (the others were dropped)."""
+
     sentences: int
     supported: int
 
@@ -145,21 +154,17 @@ def shorten(text: str, limit: int) -> str:
 
 
 @dataclass(frozen=True)
-class Turn:
-    """One exchange of a conversation, as the service needs it for follow-up questions."""
-
-    question: str
-    answer: str
-    # The fact the answer led with, which a follow-up's "it" or "there" may refer to.
-    short_answer: str | None = None
-
-    @classmethod
-    def of(cls, answer: Answer) -> Turn:
-        return cls(answer.question, answer.text, answer.short_answer_text)
-
-
-@dataclass(frozen=True)
 class Answer:
+    """The answer to one question, as `NewsService.answer` returns it.
+
+    `text` is what a person reads: quotes or checked sentences, each followed by the markers
+    `[n]` of its `citations`. A question the articles don't cover is `refused`, with the nearest
+    articles in `closest` and the question's terms that none of them states in `missing`. `mode`
+    says what answered ("extractive": quotes; "generated": a model, every sentence checked, the
+    count in `verified`); `notice` says why an answer is not what was asked for (the model was
+    down, or its answer could not be checked). `as_of` is the day it was answered as of.
+    """
+
     question: str
     text: str
     citations: tuple[Citation, ...] = ()
@@ -177,9 +182,11 @@ class Answer:
     as_of: date | None = None
     # The quoted articles state different values for what was asked: no one value is given.
     disagreement: Disagreement | None = None
-    passages: tuple[Any, ...] = field(default=(), compare=False, repr=False)
+    # The passages it was answered from, best first: what a citation's passage is looked up in.
+    passages: tuple[Passage, ...] = field(default=(), compare=False, repr=False)
 
     def to_json(self) -> dict[str, Any]:
+        """The answer as `newsbot ask --json` prints it."""
         data: dict[str, Any] = {
             "question": self.question,
             "answer": self.text,
@@ -228,6 +235,28 @@ class Answer:
         """The text after its leading short answer, for front ends that show that one in bold."""
         lead = f"{self.short_answer.text}{SHORT_ANSWER_SEP}" if self.short_answer else ""
         return self.text[len(lead) :] if lead and self.text.startswith(lead) else self.text
+
+    def quoted_chunk(self, citation: Citation) -> ChunkRecord | None:
+        """The retrieved chunk that holds the citation's quote, if the answer kept it."""
+        return quoted_chunk(citation, self.passages)
+
+    def chunks_of(self, file: str) -> list[ChunkRecord]:
+        """The retrieved chunks of `file` that the answer kept (a generated answer may keep none)."""
+        return [p.chunk for p in self.passages if p.chunk.file == file]
+
+
+def quoted_chunk(citation: Citation, passages: Sequence[Passage]) -> ChunkRecord | None:
+    """The chunk of `passages` that holds the whole of the citation's quote: the passage that
+    `/source N` shows, in every front end."""
+    for passage in passages:
+        chunk = passage.chunk
+        if (
+            chunk.file == citation.file
+            and chunk.start <= citation.start
+            and citation.end <= chunk.end
+        ):
+            return chunk
+    return None
 
 
 def _known(item: Citation | Source) -> dict[str, Any]:
