@@ -1,7 +1,7 @@
 """Indexing time per article for each format, and how cleanly web pages give their article text.
 
-    python benchmarks/formats.py                  # 30 realtimeqa articles in each format
-    python benchmarks/formats.py --articles 60 --repeat 2
+    PYTHONPATH=. python benchmarks/formats.py                  # 30 realtimeqa articles in each format
+    PYTHONPATH=. python benchmarks/formats.py --articles 60 --repeat 2
 
 Timing: the same articles (realtimeqa's, from the shared eval folder) are written as .txt files, web
 pages in the test pages' three layouts (with their navigation, cookie banner, related links and
@@ -25,7 +25,6 @@ import argparse
 import json
 import os
 import re
-import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterable
@@ -34,18 +33,15 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from bot.factory import build_embedder, build_indexer, build_store  # noqa: E402
-from bot.settings import Settings  # noqa: E402
-from index.articles import READABLE_SUFFIXES, find_articles  # noqa: E402
-from index.chunking import sentence_spans  # noqa: E402
-from index.errors import ArticleError  # noqa: E402
-from index.readers.html_page import decode_page, read_html  # noqa: E402
-from index.sources import Failed  # noqa: E402
-from tests.support.documents import docx_bytes, pdf_bytes  # noqa: E402
-from tests.support.news_pages import (  # noqa: E402
+from bot.factory import build_embedder, build_indexer, build_store
+from bot.settings import Settings
+from index.articles import READABLE_SUFFIXES, find_articles
+from index.chunking import sentence_spans
+from index.errors import ArticleError
+from index.readers.html_page import decode_page, read_html
+from index.sources import Failed
+from tests.support.documents import docx_bytes, pdf_bytes
+from tests.support.news_pages import (
     BOILERPLATE,
     LATE_STORY,
     MORE_STORIES,
@@ -56,6 +52,8 @@ from tests.support.news_pages import (  # noqa: E402
     news_page,
     rss_feed,
 )
+
+ROOT = Path(__file__).resolve().parents[1]
 
 EVAL = ROOT.parent / "shared" / "eval" / "realtimeqa"
 LAYOUTS = (0, 1, 2)
