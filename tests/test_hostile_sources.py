@@ -360,6 +360,8 @@ def test_a_server_that_drips_its_headers_is_cut_off_at_the_timeout(tmp_path: Pat
 # ----------------------------------------------------------------------------- --watch
 
 
+# Two watch cycles in a process of its own; one indexing run reads the same bad file above.
+@pytest.mark.slow
 def test_watch_goes_on_past_a_bad_source(tmp_path: Path) -> None:
     folder = tmp_path / "articles"
     folder.mkdir()

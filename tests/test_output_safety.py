@@ -210,6 +210,8 @@ def test_a_chroma_error_quoting_the_token_shows_none_of_it(
     assert not leaks(done.stdout + done.stderr, token)
 
 
+# About 20 s; the token is kept out of what the bot prints by tests/test_telegram_cli.py too.
+@pytest.mark.slow
 def test_a_bot_api_error_quoting_the_token_upper_cased_shows_none_of_it(
     seeded_data_dir: Path,
 ) -> None:
