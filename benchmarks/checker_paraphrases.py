@@ -31,8 +31,6 @@ from tests.support.capable_answers import (
 )
 from tests.support.llm_server import ScriptedServer
 
-ROOT = Path(__file__).resolve().parents[1]
-
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

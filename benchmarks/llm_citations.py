@@ -8,7 +8,7 @@ its `question_date`, and reports per answer:
 - at least one unsupported sentence removed by the checker;
 - the final mode (generated, extractive fallback, refusal) and the latency.
 
-    PYTHONPATH=. python benchmarks/llm_citations.py --limit 30 --distractors 120 --out /tmp/llm_citations.json
+    PYTHONPATH=. python benchmarks/llm_citations.py --eval-dir realtimeqa --limit 30 --distractors 120 --out /tmp/llm_citations.json
 """
 
 from __future__ import annotations
@@ -31,14 +31,15 @@ from bot.factory import build_embedder, build_indexer, build_retriever
 from bot.settings import Settings
 from tests.support.llm_server import LlamaServer, llama_server_missing, smollm2_gguf
 
-ROOT = Path(__file__).resolve().parents[1]
-
-EVAL = ROOT.parent / "shared" / "eval" / "realtimeqa"
-
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--eval-dir", type=Path, default=EVAL)
+    parser.add_argument(
+        "--eval-dir",
+        type=Path,
+        required=True,
+        help="the RealTime QA set's folder (articles/, queries.dev.jsonl)",
+    )
     parser.add_argument("--data-dir", type=Path, default=Path(tempfile.gettempdir()) / "rtqa-llm")
     parser.add_argument("--limit", type=int, default=0, help="first N dev questions (0: all)")
     parser.add_argument("--k", type=int, default=4, help="passages per question")
