@@ -148,9 +148,9 @@ def invoke_newsbot(
 
     For the tests of flags, messages and exit statuses. What only a process shows (start-up time,
     what is imported, signals) is tested with `run_newsbot`. Around the command, the state that a
-    process would have dropped when it ended is put back: the umask, logging, the secrets to mask,
-    Chroma's open stores, the warning filters; a stray exception is written to stderr as Python
-    would, so that "no traceback" still fails when there is one.
+    process would have dropped when it ended is put back: the umask, logging's handlers and levels,
+    the secrets to mask, Chroma's open stores, the warning filters; a stray exception is written to
+    stderr as Python would, so that "no traceback" still fails when there is one.
     """
     from chromadb.api.shared_system_client import SharedSystemClient
     from click.testing import CliRunner
@@ -165,7 +165,8 @@ def invoke_newsbot(
     # click's width for help text outside a terminal (CliRunner would force 80).
     width = max(min(shutil.get_terminal_size().columns, 80) - 2, 50)
     root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
+    handlers = root.handlers[:]
+    levels = {logger: logger.level for logger in _loggers()}
     secrets = set(redaction._secrets)
     stores = dict(SharedSystemClient._identifier_to_system)
     umask = os.umask(0o022)
@@ -194,7 +195,10 @@ def invoke_newsbot(
     finally:
         os.umask(umask)
         root.handlers[:] = handlers
-        root.setLevel(level)
+        # `cli` quietens httpx and bm25s; a logger the command made is left as libraries make them.
+        for logger in _loggers():
+            if logger.level != (level := levels.get(logger, logging.NOTSET)):
+                logger.setLevel(level)
         redaction._secrets.clear()
         redaction._secrets.update(secrets)
         for name, system in list(SharedSystemClient._identifier_to_system.items()):
@@ -208,6 +212,11 @@ def invoke_newsbot(
     return subprocess.CompletedProcess(
         [sys.executable, "-m", "bot", *args], result.exit_code, result.stdout, stderr
     )
+
+
+def _loggers() -> list[logging.Logger]:
+    named = logging.Logger.manager.loggerDict.values()
+    return [logging.getLogger(), *(x for x in named if isinstance(x, logging.Logger))]
 
 
 def _warning_to_stderr(
