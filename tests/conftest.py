@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 import os
 import shutil
@@ -149,8 +150,9 @@ def invoke_newsbot(
     For the tests of flags, messages and exit statuses. What only a process shows (start-up time,
     what is imported, signals) is tested with `run_newsbot`. Around the command, the state that a
     process would have dropped when it ended is put back: the umask, logging's handlers and levels,
-    the secrets to mask, Chroma's open stores, the warning filters; a stray exception is written to
-    stderr as Python would, so that "no traceback" still fails when there is one.
+    the secrets to mask, Chroma's open stores, the warning filters, the open files; a stray
+    exception is written to stderr as Python would, so that "no traceback" still fails when there
+    is one.
     """
     from chromadb.api.shared_system_client import SharedSystemClient
     from click.testing import CliRunner
@@ -206,6 +208,10 @@ def invoke_newsbot(
                 with contextlib.suppress(Exception):
                     system.stop()
         SharedSystemClient._identifier_to_system = stores
+        # A process's files close when it ends; here the command's open files (about 28: memory
+        # maps, SQLite, WordNet) close when its objects are collected, and uncollected they pile
+        # up past the 1,024 descriptors that select() (pexpect) can watch.
+        gc.collect()
     stderr = result.stderr
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         stderr += "".join(traceback.format_exception(result.exception))
