@@ -210,14 +210,23 @@ def invoke_newsbot(
         SharedSystemClient._identifier_to_system = stores
         # A process's files close when it ends; here the command's open files (about 28: memory
         # maps, SQLite, WordNet) close when its objects are collected, and uncollected they pile
-        # up past the 1,024 descriptors that select() (pexpect) can watch.
-        gc.collect()
+        # up past the 1,024 descriptors that select() (pexpect) can watch. A collection takes a
+        # tenth of a second or more, so it waits until there are a few hundred.
+        if _open_files() > 256:
+            gc.collect()
     stderr = result.stderr
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         stderr += "".join(traceback.format_exception(result.exception))
     return subprocess.CompletedProcess(
         [sys.executable, "-m", "bot", *args], result.exit_code, result.stdout, stderr
     )
+
+
+def _open_files() -> int:
+    try:
+        return len(os.listdir("/proc/self/fd"))
+    except OSError:  # not Linux: collect after every command
+        return sys.maxsize
 
 
 def _loggers() -> list[logging.Logger]:
