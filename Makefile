@@ -1,9 +1,10 @@
 # The two ways in: `make chat` (set up, index seeds/, chat) and `make test` (set up, run every test).
+# `make test-fast` is the lane for working: no llama.cpp build, no `llm`, `chroma_server` or `slow` tests.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: chat test install install-dev lint bench clean
+.PHONY: chat test test-fast install install-dev install-test clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,9 +34,16 @@ $(VENV)/.installed-dev: pyproject.toml $(LLAMA_STAMP) | $(BIN)/python
 		--no-binary llama-cpp-python -e ".[dev,llm-server]"
 	touch $(VENV)/.installed $@
 
+# The test tools without the llama.cpp server, whose build takes minutes: enough for `make test-fast`.
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $(VENV)/.installed $@
+
 install: $(VENV)/.installed
 
 install-dev: $(VENV)/.installed-dev
+
+install-test: $(VENV)/.installed-test
 
 chat: install
 	$(BIN)/newsbot index seeds/
@@ -46,6 +54,9 @@ test: install-dev
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/python -m pytest
+
+test-fast: install-test
+	$(BIN)/python -m pytest -m "not llm and not chroma_server and not slow"
 
 clean:
 	rm -rf $(VENV) .newsbot .pytest_cache .mypy_cache .ruff_cache

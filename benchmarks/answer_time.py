@@ -13,14 +13,10 @@ machine's load moves both.
 from __future__ import annotations
 
 import argparse
-import statistics
-import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+from timing import p50, p95
 
 
 def main() -> None:
@@ -50,10 +46,8 @@ def main() -> None:
 
     for query in queries[: args.warm_up]:
         ask(query)
-    times = sorted(ask(q) for q in queries[args.warm_up :])
-    p50 = statistics.median(times) * 1000
-    p95 = times[min(len(times) - 1, round(0.95 * (len(times) - 1)))] * 1000
-    print(f"questions {len(times)}  p50 {p50:.1f} ms  p95 {p95:.1f} ms")
+    times = [ask(q) * 1000 for q in queries[args.warm_up :]]
+    print(f"questions {len(times)}  p50 {p50(times):.1f} ms  p95 {p95(times):.1f} ms")
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ scripted answers from a loopback OpenAI-compatible stand-in, asks every question
 service, and prints, by kind of sentence, how many were kept and how many dropped; then the time to
 check one sentence (p50 and p90), on a fresh WordNet so that every word is looked up cold.
 
-    python benchmarks/checker_paraphrases.py
+    PYTHONPATH=. python benchmarks/checker_paraphrases.py
 """
 
 from __future__ import annotations
@@ -17,14 +17,11 @@ import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from bot.answering.checker.check import CitationChecker  # noqa: E402
-from bot.factory import build_embedder, build_indexer, build_service  # noqa: E402
-from bot.settings import Settings  # noqa: E402
-from index.language.lexicon import Lexicon, WordNet, wordnet_root  # noqa: E402
-from tests.support.capable_answers import (  # noqa: E402
+from bot.answering.checker.check import CitationChecker
+from bot.factory import build_embedder, build_indexer, build_service
+from bot.settings import Settings
+from index.language.lexicon import Lexicon, WordNet, wordnet_root
+from tests.support.capable_answers import (
     QUESTIONS,
     ScriptedModel,
     check_times,
@@ -32,7 +29,7 @@ from tests.support.capable_answers import (  # noqa: E402
     table,
     write_articles,
 )
-from tests.support.llm_server import ScriptedServer  # noqa: E402
+from tests.support.llm_server import ScriptedServer
 
 
 def main() -> None:

@@ -1,6 +1,6 @@
 """Time to the first visible words of a generated answer, now that only checked sentences stream.
 
-    python benchmarks/first_words.py [--questions 5] [--max-tokens 96]
+    PYTHONPATH=. python benchmarks/first_words.py [--questions 5] [--max-tokens 96]
 
 Runs the real llama.cpp server with SmolLM2 (tests/support/llm_server.py) over the seed articles
 and, for each question, times from the call to:
@@ -22,13 +22,12 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from bot.factory import build_service
+from bot.results import Answer
+from bot.settings import Settings
+from tests.support.llm_server import LlamaServer, llama_server_missing, smollm2_gguf
 
-from bot.factory import build_service  # noqa: E402
-from bot.results import Answer  # noqa: E402
-from bot.settings import Settings  # noqa: E402
-from tests.support.llm_server import LlamaServer, llama_server_missing, smollm2_gguf  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 QUESTIONS = [
     "Which agreement did the two countries renew?",

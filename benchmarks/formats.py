@@ -1,9 +1,10 @@
 """Indexing time per article for each format, and how cleanly web pages give their article text.
 
-    python benchmarks/formats.py                  # 30 realtimeqa articles in each format
-    python benchmarks/formats.py --articles 60 --repeat 2
+    PYTHONPATH=. python benchmarks/formats.py --eval-dir realtimeqa    # 30 of its articles in each format
+    PYTHONPATH=. python benchmarks/formats.py --eval-dir realtimeqa --articles 60 --repeat 2
 
-Timing: the same articles (realtimeqa's, from the shared eval folder) are written as .txt files, web
+Timing: the same articles (realtimeqa's, from the folder --eval-dir names: articles/ and
+articles.jsonl, a line per article with its `file` and `chars`) are written as .txt files, web
 pages in the test pages' three layouts (with their navigation, cookie banner, related links and
 comments), one RSS and one Atom feed with full content, one JSON Lines export, one PDF and one .docx
 each. Each folder is indexed into a fresh data dir with the local embedding model, which is loaded
@@ -25,7 +26,6 @@ import argparse
 import json
 import os
 import re
-import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterable
@@ -34,18 +34,15 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from bot.factory import build_embedder, build_indexer, build_store  # noqa: E402
-from bot.settings import Settings  # noqa: E402
-from index.errors import ArticleError  # noqa: E402
-from index.language.sentences import sentence_spans  # noqa: E402
-from index.reading.articles import READABLE_SUFFIXES, find_articles  # noqa: E402
-from index.reading.readers.html_page import decode_page, read_html  # noqa: E402
-from index.reading.sources import Failed  # noqa: E402
-from tests.support.documents import docx_bytes, pdf_bytes  # noqa: E402
-from tests.support.news_pages import (  # noqa: E402
+from bot.factory import build_embedder, build_indexer, build_store
+from bot.settings import Settings
+from index.errors import ArticleError
+from index.language.sentences import sentence_spans
+from index.reading.articles import READABLE_SUFFIXES, find_articles
+from index.reading.readers.html_page import decode_page, read_html
+from index.reading.sources import Failed
+from tests.support.documents import docx_bytes, pdf_bytes
+from tests.support.news_pages import (
     BOILERPLATE,
     LATE_STORY,
     MORE_STORIES,
@@ -57,7 +54,6 @@ from tests.support.news_pages import (  # noqa: E402
     rss_feed,
 )
 
-EVAL = ROOT.parent / "shared" / "eval" / "realtimeqa"
 LAYOUTS = (0, 1, 2)
 _SOURCE_LINE = re.compile(r"^Published: (\d{4}-\d{2}-\d{2})")
 
@@ -233,7 +229,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--articles", type=int, default=30, help="articles per format")
     parser.add_argument("--repeat", type=int, default=1, help="runs per format, the fastest kept")
-    parser.add_argument("--eval-dir", type=Path, default=EVAL)
+    parser.add_argument("--eval-dir", type=Path, required=True, help="the RealTime QA set's folder")
     parser.add_argument(
         "--formats", default="txt,html,rss,atom,jsonl,pdf,docx", help="comma-separated"
     )

@@ -8,7 +8,7 @@ its `question_date`, and reports per answer:
 - at least one unsupported sentence removed by the checker;
 - the final mode (generated, extractive fallback, refusal) and the latency.
 
-    python benchmarks/llm_citations.py --limit 30 --distractors 120 --out /tmp/llm_citations.json
+    PYTHONPATH=. python benchmarks/llm_citations.py --eval-dir realtimeqa --limit 30 --distractors 120 --out /tmp/llm_citations.json
 """
 
 from __future__ import annotations
@@ -23,23 +23,23 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from bot.answering.checker.check import CitationChecker  # noqa: E402
-from bot.answering.llm import ChatModel, ModelConfig  # noqa: E402
-from bot.answering.prompts import answer_messages, source_views  # noqa: E402
-from bot.errors import ModelError  # noqa: E402
-from bot.factory import build_embedder, build_indexer, build_retriever  # noqa: E402
-from bot.settings import Settings  # noqa: E402
-from tests.support.llm_server import LlamaServer, llama_server_missing, smollm2_gguf  # noqa: E402
-
-EVAL = ROOT.parent / "shared" / "eval" / "realtimeqa"
+from bot.answering.checker.check import CitationChecker
+from bot.answering.llm import ChatModel, ModelConfig
+from bot.answering.prompts import answer_messages, source_views
+from bot.errors import ModelError
+from bot.factory import build_embedder, build_indexer, build_retriever
+from bot.settings import Settings
+from tests.support.llm_server import LlamaServer, llama_server_missing, smollm2_gguf
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--eval-dir", type=Path, default=EVAL)
+    parser.add_argument(
+        "--eval-dir",
+        type=Path,
+        required=True,
+        help="the RealTime QA set's folder (articles/, queries.dev.jsonl)",
+    )
     parser.add_argument("--data-dir", type=Path, default=Path(tempfile.gettempdir()) / "rtqa-llm")
     parser.add_argument("--limit", type=int, default=0, help="first N dev questions (0: all)")
     parser.add_argument("--k", type=int, default=4, help="passages per question")

@@ -15,14 +15,12 @@ from __future__ import annotations
 
 import argparse
 import resource
-import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from timing import p50, p95
 
 from bot.evaluation import EvalQuery, QueryResult, distinct_files, load_queries, score
 from bot.settings import Settings
@@ -115,8 +113,8 @@ def figures(report: Any, index_s: float, times: list[float], mem: float) -> dict
         "hit@1": report.hit[1],
         "MRR@10": report.mrr10,
         "index s": index_s,
-        "query p50 ms": statistics.median(times),
-        "query p95 ms": statistics.quantiles(times, n=20)[18],
+        "query p50 ms": p50(times),
+        "query p95 ms": p95(times),
         "peak MB (growth)": mem,
     }
 

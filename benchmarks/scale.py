@@ -33,7 +33,6 @@ import argparse
 import json
 import os
 import random
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -45,6 +44,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from timing import p50, p95
 
 _STARTED = time.perf_counter()
 COLLECTION = "scale"
@@ -214,8 +214,8 @@ def serve(data: Path, queries: Path, n_queries: int) -> dict[str, Any]:
         "chunks": len(service.retriever.catalog),
         "first_answer_s": round(first, 2),
         "rss_first_mb": round(rss_first),
-        "p50_ms": round(statistics.median(times), 1),
-        "p95_ms": round(statistics.quantiles(times, n=20)[18], 1),
+        "p50_ms": round(p50(times), 1),
+        "p95_ms": round(p95(times), 1),
         "rss_mb": round(rss_mb()),
         "pss_mb": round(pss_mb()),
         "load": [round(x, 1) for x in os.getloadavg()],

@@ -1,6 +1,6 @@
 """Telegram: time from a user's update to the bot's first reply message, with the extractive answerer.
 
-    python benchmarks/telegram_latency.py [--questions 30] [--rounds 5] [--data-dir DIR]
+    PYTHONPATH=. python benchmarks/telegram_latency.py [--questions 30] [--rounds 5] [--data-dir DIR]
 
 Runs `newsbot telegram` as a subprocess (polling) against the Bot API stand-in on loopback
 (tests/telegram_standin.py), and measures from the moment an update is queued at the stand-in to
@@ -20,17 +20,17 @@ from __future__ import annotations
 import argparse
 import os
 import signal
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from timing import p50, p95
 
-from tests.support.telegram_standin import TelegramStandIn  # noqa: E402
+from tests.support.telegram_standin import TelegramStandIn
+
+ROOT = Path(__file__).resolve().parents[1]
 
 TOKEN = "1000000001:benchmark-token"
 QUESTIONS = [
@@ -82,10 +82,9 @@ def cpu_seconds(pid: int) -> float:
 
 def report(label: str, times: list[float], cpu: float) -> None:
     ms = sorted(t * 1000 for t in times)
-    p95 = ms[min(len(ms) - 1, round(0.95 * (len(ms) - 1)))]
     print(
-        f"{label:<22} n={len(ms):<4} p50 {statistics.median(ms):7.0f} ms   "
-        f"p95 {p95:7.0f} ms   max {ms[-1]:7.0f} ms   bot CPU {cpu / len(ms) * 1000:5.0f} ms/answer"
+        f"{label:<22} n={len(ms):<4} p50 {p50(ms):7.0f} ms   "
+        f"p95 {p95(ms):7.0f} ms   max {ms[-1]:7.0f} ms   bot CPU {cpu / len(ms) * 1000:5.0f} ms/answer"
     )
 
 

@@ -1,6 +1,6 @@
 """A baseline commit's speed and memory beside the current tree's, with their ratios.
 
-    python benchmarks/versus.py BASELINE [--size 500000] [--articles 150] [--runs 5]
+    python benchmarks/versus.py BASELINE --eval-dir realtimeqa [--size 500000] [--articles 150] [--runs 5]
 
 The baseline is unpacked from git into a temporary folder and run with this venv's python, each
 tree importing its own `bot` and `index`, on the same data, one after the other:
@@ -35,7 +35,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-EVAL = ROOT.parent / "shared" / "eval" / "realtimeqa"
 SCALE = str(ROOT / "benchmarks" / "scale.py")
 CHANGED_ARTICLES = 10
 
@@ -101,9 +100,11 @@ def article_folder(tmp: Path, name: str, paths: list[Path]) -> Path:
 
 
 def measure(tree: Tree, tmp: Path, args: argparse.Namespace) -> dict[str, float]:
-    articles = sorted((EVAL / "articles").glob("*.txt"))
+    articles = sorted((args.eval_dir / "articles").glob("*.txt"))
     first = article_folder(tmp, f"{tree.name}-first", articles[: args.articles])
-    question = json.loads((EVAL / "queries.dev.jsonl").read_text().splitlines()[0])["question"]
+    question = json.loads((args.eval_dir / "queries.dev.jsonl").read_text().splitlines()[0])[
+        "question"
+    ]
     figures: dict[str, float] = {}
 
     small = tmp / f"{tree.name}-small"
@@ -114,8 +115,10 @@ def measure(tree: Tree, tmp: Path, args: argparse.Namespace) -> dict[str, float]
     cold = [tree.newsbot(small, "ask", "--json", question)[0] for _ in range(args.runs)]
     figures["cold ask s (median)"] = statistics.median(cold)
 
-    large, queries = tmp / f"{tree.name}-large", str(EVAL / "queries.dev.jsonl")
-    tree.run(large, SCALE, "grow", str(large), str(EVAL / "articles"), "--size", str(args.size))
+    large, queries = tmp / f"{tree.name}-large", str(args.eval_dir / "queries.dev.jsonl")
+    tree.run(
+        large, SCALE, "grow", str(large), str(args.eval_dir / "articles"), "--size", str(args.size)
+    )
     tree.run(large, SCALE, "serve", str(large), queries)  # the catalogue before the change
     tree.run(large, SCALE, "change", str(large), "--files", str(CHANGED_ARTICLES))
     _, out = tree.run(large, SCALE, "serve", str(large), queries)
@@ -139,6 +142,12 @@ def report(baseline: dict[str, float], current: dict[str, float], size: int) -> 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("baseline", help="a commit, tag or branch")
+    parser.add_argument(
+        "--eval-dir",
+        type=Path,
+        required=True,
+        help="the RealTime QA set's folder (articles/, queries.dev.jsonl)",
+    )
     parser.add_argument("--size", type=int, default=500_000, help="chunks for the large index")
     parser.add_argument("--articles", type=int, default=150)
     parser.add_argument("--runs", type=int, default=5, help="cold ask processes")

@@ -1,4 +1,4 @@
-"""Retrieval and answer quality on a question set, scored as `shared/eval/README.md` describes.
+"""Retrieval and answer quality on a question set, scored as docs/evaluation.md describes.
 
 A question set is a JSONL file, one object a line: `question`, `evidence_files` (the article files
 that answer it), `answer` and optionally `answer_aliases`, and any date field to ask it as of. A
@@ -120,7 +120,7 @@ class EvalReport:
 
 @dataclass(frozen=True)
 class NaturalReport:
-    """A natural set's figures, by `shared/eval/natural/README.md`'s rules: each a share."""
+    """A natural set's figures, by its own rules (docs/evaluation.md): each a share."""
 
     answerable: int  # answerable and follow-up questions
     followups: int

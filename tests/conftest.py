@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import gc
+import logging
 import os
 import shutil
 import subprocess
 import sys
+import traceback
+import warnings
 from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -28,6 +33,19 @@ _OUR_VARS = ("NEWSBOT_", "OPENAI_", "CHROMA_", "TELEGRAM_")
 # the tests' "public" side, and 127.0.0.2 (also loopback on Linux) the internal one, never opted in.
 OPT_IN = {"NEWSBOT_FETCH_ALLOW_PRIVATE": "127.0.0.1"}
 _PROXY_VARS = ("http_proxy", "https_proxy", "all_proxy")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test that uses the model server or the Chroma server is marked so, whether or not it says
+    it: `make test-fast` leaves out `llm`, `chroma_server` and `slow` by marker."""
+    for item in items:
+        names = getattr(item, "fixturenames", ())
+        for fixture, marker in (
+            ("llm_server", pytest.mark.llm),
+            ("chroma_server", pytest.mark.chroma_server),
+        ):
+            if fixture in names:
+                item.add_marker(marker)
 
 
 @pytest.fixture(scope="session")
@@ -121,6 +139,110 @@ def run_newsbot(
         text=True,
         timeout=120,
     )
+
+
+def invoke_newsbot(
+    *args: str, data_dir: Path, stdin: str | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`run_newsbot` in this process, through click's CliRunner: the same command line, settings and
+    standard input, and what a process would have shown, without a cold start for each command.
+
+    For the tests of flags, messages and exit statuses. What only a process shows (start-up time,
+    what is imported, signals) is tested with `run_newsbot`. Around the command, the state that a
+    process would have dropped when it ended is put back: the umask, logging's handlers and levels,
+    the secrets to mask, Chroma's open stores, the warning filters, the open files; a stray
+    exception is written to stderr as Python would, so that "no traceback" still fails when there
+    is one.
+    """
+    from chromadb.api.shared_system_client import SharedSystemClient
+    from click.testing import CliRunner
+
+    from bot import redaction
+    from bot.terminal.cli import cli
+
+    values: dict[str, str | None] = {k: None for k in os.environ if k.startswith(_OUR_VARS)}
+    values["NEWSBOT_DATA_DIR"] = str(data_dir)
+    values.update(OPT_IN)
+    values.update(env or {})
+    # click's width for help text outside a terminal (CliRunner would force 80).
+    width = max(min(shutil.get_terminal_size().columns, 80) - 2, 50)
+    root = logging.getLogger()
+    handlers = root.handlers[:]
+    levels = {logger: logger.level for logger in _loggers()}
+    secrets = set(redaction._secrets)
+    stores = dict(SharedSystemClient._identifier_to_system)
+    umask = os.umask(0o022)
+    os.umask(umask)
+    # Without handlers, `cli`'s logging.basicConfig writes to this command's stderr, as in a process.
+    root.handlers[:] = []
+    try:
+        with warnings.catch_warnings():
+            warnings.resetwarnings()
+            for quiet in (
+                DeprecationWarning,
+                PendingDeprecationWarning,
+                ImportWarning,
+                ResourceWarning,
+            ):
+                warnings.simplefilter("ignore", quiet)
+            warnings.showwarning = _warning_to_stderr
+            result = CliRunner().invoke(
+                cli,
+                list(args),
+                input=stdin,
+                env=values,
+                prog_name="python -m bot",
+                terminal_width=width,
+            )
+    finally:
+        os.umask(umask)
+        root.handlers[:] = handlers
+        # `cli` quietens httpx and bm25s; a logger the command made is left as libraries make them.
+        for logger in _loggers():
+            if logger.level != (level := levels.get(logger, logging.NOTSET)):
+                logger.setLevel(level)
+        redaction._secrets.clear()
+        redaction._secrets.update(secrets)
+        for name, system in list(SharedSystemClient._identifier_to_system.items()):
+            if name not in stores:
+                with contextlib.suppress(Exception):
+                    system.stop()
+        SharedSystemClient._identifier_to_system = stores
+        # A process's files close when it ends; here the command's open files (about 28: memory
+        # maps, SQLite, WordNet) close when its objects are collected, and uncollected they pile
+        # up past the 1,024 descriptors that select() (pexpect) can watch. A collection takes a
+        # tenth of a second or more, so it waits until there are a few hundred.
+        if _open_files() > 256:
+            gc.collect()
+    stderr = result.stderr
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        stderr += "".join(traceback.format_exception(result.exception))
+    return subprocess.CompletedProcess(
+        [sys.executable, "-m", "bot", *args], result.exit_code, result.stdout, stderr
+    )
+
+
+def _open_files() -> int:
+    try:
+        return len(os.listdir("/proc/self/fd"))
+    except OSError:  # not Linux: collect after every command
+        return sys.maxsize
+
+
+def _loggers() -> list[logging.Logger]:
+    named = logging.Logger.manager.loggerDict.values()
+    return [logging.getLogger(), *(x for x in named if isinstance(x, logging.Logger))]
+
+
+def _warning_to_stderr(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: object = None,
+    line: str | None = None,
+) -> None:
+    sys.stderr.write(warnings.formatwarning(message, category, filename, lineno, line))
 
 
 _llm: list[LlamaServer] = []  # the session's llama.cpp server, once started

@@ -17,7 +17,7 @@ from bot.factory import build_indexer, build_service
 from bot.service import NewsService
 from bot.settings import Settings
 from index.embedding import MiniLMEmbedder
-from tests.conftest import run_newsbot
+from tests.conftest import invoke_newsbot
 from tests.support.llm_server import CannedServer
 from tests.test_generation import canned_completion
 
@@ -102,7 +102,7 @@ def test_agreement_across_articles_decides_the_short_answer(corpus: Path) -> Non
 
 
 def test_a_near_topic_question_is_refused_naming_what_is_missing(seeded_data_dir: Path) -> None:
-    done = run_newsbot(
+    done = invoke_newsbot(
         "ask", "--json", "How many US troops are stationed in Malaysia?", data_dir=seeded_data_dir
     )
     assert done.returncode == 3, done.stderr
@@ -110,7 +110,7 @@ def test_a_near_topic_question_is_refused_naming_what_is_missing(seeded_data_dir
     assert data["refused"] is True and data["citations"] == []
     assert {"troops", "stationed"} <= set(data["missing"])
     assert "“troops”" in data["answer"] and data["closest"]
-    plain = run_newsbot(
+    plain = invoke_newsbot(
         "ask", "How many F-35 jets did Malaysia agree to buy?", data_dir=seeded_data_dir
     )
     assert plain.returncode == 3 and "F-35" in plain.stdout
@@ -148,12 +148,12 @@ def test_eval_without_evidence_counts_refusals(tmp_path: Path) -> None:
     ]
     queries.write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
     args = ("eval", str(queries), "--articles", str(articles), "--json")
-    normal = run_newsbot(*args, data_dir=tmp_path / "data")
+    normal = invoke_newsbot(*args, data_dir=tmp_path / "data")
     assert normal.returncode == 0, normal.stderr
     figures = json.loads(normal.stdout)
     assert figures["refusal_rate"] == 0.0 and figures["answer_match"] == 1.0
     assert figures["short_answer_match"] == 1.0
-    without = run_newsbot(*args, "--without-evidence", data_dir=tmp_path / "data")
+    without = invoke_newsbot(*args, "--without-evidence", data_dir=tmp_path / "data")
     assert without.returncode == 0, without.stderr
     figures = json.loads(without.stdout)
     assert figures["refusal_rate"] == 1.0 and figures["answer_match"] == 0.0

@@ -1,4 +1,5 @@
-"""`newsbot ask` end to end, as a person runs it: a subprocess over the indexed seed articles."""
+"""`newsbot ask` end to end over the indexed seed articles: in this process through the CLI, and as
+a person runs it, a process, for its exit statuses and its errors."""
 
 from __future__ import annotations
 
@@ -8,11 +9,11 @@ from pathlib import Path
 import pytest
 
 from index.embedding import MiniLMEmbedder
-from tests.conftest import SEED_A, SEED_B, SEEDS, run_newsbot
+from tests.conftest import SEED_A, SEED_B, SEEDS, invoke_newsbot, run_newsbot
 
 
 def ask_json(question: str, data_dir: Path) -> tuple[int, dict]:
-    done = run_newsbot("ask", "--json", question, data_dir=data_dir)
+    done = invoke_newsbot("ask", "--json", question, data_dir=data_dir)
     assert done.stderr == "" or "error" not in done.stderr
     return done.returncode, json.loads(done.stdout)
 
@@ -74,14 +75,14 @@ def test_refuses_what_the_articles_do_not_cover(seeded_data_dir: Path, question:
 
 
 def test_text_output_lists_sources(seeded_data_dir: Path) -> None:
-    done = run_newsbot("ask", "Which agreement was renewed?", data_dir=seeded_data_dir)
+    done = invoke_newsbot("ask", "Which agreement was renewed?", data_dir=seeded_data_dir)
     assert done.returncode == 0
     assert "Sources:" in done.stdout
     assert f"[1] {SEED_A} — U.S., Malaysia sign new defense cooperation agreement" in done.stdout
 
 
 def test_question_from_stdin(seeded_data_dir: Path) -> None:
-    done = run_newsbot(
+    done = invoke_newsbot(
         "ask", "-", "--json", data_dir=seeded_data_dir, stdin="Where will they meet next year?\n"
     )
     assert done.returncode == 0 and "Pentagon" in json.loads(done.stdout)["answer"]
@@ -98,7 +99,7 @@ def test_errors_are_one_line_without_traceback(seeded_data_dir: Path, tmp_path: 
 
 
 def test_ask_on_an_empty_index_says_how_to_build_it(tmp_path: Path) -> None:
-    done = run_newsbot("ask", "Who met?", data_dir=tmp_path / "empty")
+    done = invoke_newsbot("ask", "Who met?", data_dir=tmp_path / "empty")
     assert done.returncode == 1
     assert "newsbot index" in done.stderr
 

@@ -14,7 +14,7 @@ from typing import Any
 import pexpect
 import pytest
 
-from tests.conftest import _OUR_VARS, SEED_A, SEED_B, SEEDS, run_newsbot
+from tests.conftest import _OUR_VARS, SEED_A, SEED_B, SEEDS, invoke_newsbot, run_newsbot
 
 RENEWED = "Which agreement was renewed?"  # answered from both seed articles
 NOT_COVERED = "What is the capital of France?"
@@ -66,7 +66,7 @@ def renewed(seeded_data_dir: Path) -> tuple[dict[str, Any], set[str]]:
 
 
 def test_no_color_is_the_plain_text_of_a_pipe(seeded_data_dir: Path) -> None:
-    piped = run_newsbot("ask", RENEWED, data_dir=seeded_data_dir)
+    piped = invoke_newsbot("ask", RENEWED, data_dir=seeded_data_dir)
     assert piped.returncode == 0 and "\x1b" not in piped.stdout
     for args, env in [([RENEWED, "--no-color"], {}), ([RENEWED], {"NO_COLOR": "1"})]:
         code, out = in_terminal(*args, data_dir=seeded_data_dir, env=env)
@@ -78,14 +78,14 @@ def test_source_only_prints_the_sources_and_their_quotes(
     seeded_data_dir: Path, renewed: tuple[dict[str, Any], set[str]]
 ) -> None:
     full = renewed[0]
-    done = run_newsbot("ask", "--source-only", RENEWED, data_dir=seeded_data_dir)
+    done = invoke_newsbot("ask", "--source-only", RENEWED, data_dir=seeded_data_dir)
     assert done.returncode == 0
     assert done.stdout.startswith("[1] "), "the sources alone, not the answer"
     for c in full["citations"]:
         assert f"[{c['n']}] {c['file']} — {c['title']}" in done.stdout
         assert f"    “{' '.join(c['quote'].split())}”" in done.stdout
 
-    listed = run_newsbot("ask", "--source-only", "--json", RENEWED, data_dir=seeded_data_dir)
+    listed = invoke_newsbot("ask", "--source-only", "--json", RENEWED, data_dir=seeded_data_dir)
     assert listed.returncode == 0
     citations = json.loads(listed.stdout)
     assert citations == full["citations"]
@@ -94,11 +94,11 @@ def test_source_only_prints_the_sources_and_their_quotes(
 
 
 def test_source_only_when_the_articles_do_not_cover_it(seeded_data_dir: Path) -> None:
-    done = run_newsbot("ask", "--source-only", NOT_COVERED, data_dir=seeded_data_dir)
+    done = invoke_newsbot("ask", "--source-only", NOT_COVERED, data_dir=seeded_data_dir)
     assert done.returncode == 3
     assert done.stdout == ""
     assert "don't cover" in done.stderr
-    listed = run_newsbot("ask", "--source-only", "--json", NOT_COVERED, data_dir=seeded_data_dir)
+    listed = invoke_newsbot("ask", "--source-only", "--json", NOT_COVERED, data_dir=seeded_data_dir)
     assert listed.returncode == 3 and json.loads(listed.stdout) == []
 
 
@@ -107,43 +107,47 @@ def test_k_limits_the_passages_read(
 ) -> None:
     wide = renewed[0]
     assert {c["file"] for c in wide["citations"]} == {SEED_A, SEED_B}
-    narrow = run_newsbot("ask", "--json", "--k", "1", RENEWED, data_dir=seeded_data_dir)
+    narrow = invoke_newsbot("ask", "--json", "--k", "1", RENEWED, data_dir=seeded_data_dir)
     assert narrow.returncode == 0
     cited = json.loads(narrow.stdout)["citations"]
     assert len({c["file"] for c in cited}) == 1 and all(c["also_in"] == [] for c in cited)
 
-    bad = run_newsbot("ask", "--k", "0", RENEWED, data_dir=seeded_data_dir)
+    bad = invoke_newsbot("ask", "--k", "0", RENEWED, data_dir=seeded_data_dir)
     assert bad.returncode == 2 and "--k" in bad.stderr and "Traceback" not in bad.stderr
 
 
 def test_as_of_leaves_out_later_articles(seeded_data_dir: Path) -> None:
     # SEED_A is dated 2025-10-30; SEED_B carries no date, so it is always in.
-    done = run_newsbot("ask", "--json", "--as-of", "2025-10-01", RENEWED, data_dir=seeded_data_dir)
+    done = invoke_newsbot(
+        "ask", "--json", "--as-of", "2025-10-01", RENEWED, data_dir=seeded_data_dir
+    )
     assert done.returncode == 0
     assert {c["file"] for c in json.loads(done.stdout)["citations"]} == {SEED_B}
 
 
 def test_json_reports_the_as_of_used(seeded_data_dir: Path) -> None:
     before = date.today()
-    today = run_newsbot("ask", "--json", RENEWED, data_dir=seeded_data_dir)
+    today = invoke_newsbot("ask", "--json", RENEWED, data_dir=seeded_data_dir)
     assert json.loads(today.stdout)["as_of"] in {before.isoformat(), date.today().isoformat()}
 
     # A date in the question, with its year, ends what is read: a week after September 2025.
     dated = "Which agreement had been renewed by September 2025?"
-    asked = json.loads(run_newsbot("ask", "--json", dated, data_dir=seeded_data_dir).stdout)
+    asked = json.loads(invoke_newsbot("ask", "--json", dated, data_dir=seeded_data_dir).stdout)
     assert asked["as_of"] == "2025-10-07"
-    found = run_newsbot("search", "--json", dated, data_dir=seeded_data_dir)
+    found = invoke_newsbot("search", "--json", dated, data_dir=seeded_data_dir)
     assert {p["file"] for p in json.loads(found.stdout)} == {SEED_B}  # SEED_A is of 2025-10-30
 
     # An explicit --as-of wins over the question's date.
     args = ("ask", "--json", "--as-of", "2025-11-15", dated)
-    assert json.loads(run_newsbot(*args, data_dir=seeded_data_dir).stdout)["as_of"] == "2025-11-15"
+    assert (
+        json.loads(invoke_newsbot(*args, data_dir=seeded_data_dir).stdout)["as_of"] == "2025-11-15"
+    )
 
 
 def test_question_from_stdin_and_its_errors(seeded_data_dir: Path) -> None:
-    piped = run_newsbot("ask", "-", "--source-only", data_dir=seeded_data_dir, stdin=RENEWED)
+    piped = invoke_newsbot("ask", "-", "--source-only", data_dir=seeded_data_dir, stdin=RENEWED)
     assert piped.returncode == 0 and f"[1] {SEED_A}" in piped.stdout
-    empty = run_newsbot("ask", "-", data_dir=seeded_data_dir, stdin="")
+    empty = invoke_newsbot("ask", "-", data_dir=seeded_data_dir, stdin="")
     assert empty.returncode == 1
     assert empty.stderr.startswith("error: ") and len(empty.stderr.strip().splitlines()) == 1
 

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from index.chunking import Chunker
 from index.reading.articles import decode_text
-from tests.conftest import ROOT, SEED_A, SEED_B, SEEDS, run_newsbot
+from tests.conftest import ROOT, SEED_A, SEED_B, SEEDS, invoke_newsbot
 
 # Root reads any file whatever its mode; without these two capabilities it obeys the mode bits.
 _NO_ROOT_READ = [
@@ -122,7 +122,7 @@ def test_other_encodings_are_decoded_and_quoted_exactly(bad_index) -> None:
         ("What did the café owners of Zürich protest against?", "latin1.txt"),
         ("How many trawlers sailed from Reykjavík harbour?", "utf16.txt"),
     ]:
-        done = run_newsbot("ask", "--json", question, data_dir=data)
+        done = invoke_newsbot("ask", "--json", question, data_dir=data)
         assert done.returncode == 0, done.stderr
         citation = json.loads(done.stdout)["citations"][0]
         assert citation["file"] == file
@@ -182,7 +182,7 @@ _QUESTIONS = [
 def test_every_question_gets_an_answer_or_a_refusal(
     seeded_data_dir: Path, label: str, question: str
 ) -> None:
-    done = run_newsbot("ask", "--json", question, data_dir=seeded_data_dir)
+    done = invoke_newsbot("ask", "--json", question, data_dir=seeded_data_dir)
     assert done.returncode in (0, 3), done.stderr
     assert "Traceback" not in done.stderr
     answer = json.loads(done.stdout)
@@ -254,23 +254,23 @@ def test_paths_in_arguments_are_never_opened(
         ("search", "--json", str(secret)),
         ("ask", "--json", f"file://{secret}"),
     ):
-        done = run_newsbot(*args, data_dir=seeded_data_dir)
+        done = invoke_newsbot(*args, data_dir=seeded_data_dir)
         assert "ZEBRA" not in done.stdout + done.stderr
         assert done.returncode in (0, 3), done.stderr
-    bad_date = run_newsbot("ask", "Who met?", "--as-of", str(secret), data_dir=seeded_data_dir)
+    bad_date = invoke_newsbot("ask", "Who met?", "--as-of", str(secret), data_dir=seeded_data_dir)
     assert bad_date.returncode != 0 and "ZEBRA" not in bad_date.stdout + bad_date.stderr
 
 
 def test_citations_come_from_the_index_not_from_the_disk(seed_dir: Path, tmp_path: Path) -> None:
     data = tmp_path / "data"
-    assert run_newsbot("index", str(seed_dir), data_dir=data).returncode == 0
+    assert invoke_newsbot("index", str(seed_dir), data_dir=data).returncode == 0
     original = (seed_dir / SEED_A).read_text(encoding="utf-8")
     secret = tmp_path / "secret.txt"
     secret.write_text("ZEBRA-PLUTO-4471 " * 200)
     # After indexing, the article on disk is swapped for a link to a file outside the folder.
     (seed_dir / SEED_A).unlink()
     (seed_dir / SEED_A).symlink_to(secret)
-    done = run_newsbot("ask", "--json", "Which agreement was renewed?", data_dir=data)
+    done = invoke_newsbot("ask", "--json", "Which agreement was renewed?", data_dir=data)
     assert done.returncode == 0 and "ZEBRA" not in done.stdout
     for c in json.loads(done.stdout)["citations"]:
         if c["file"] == SEED_A:

@@ -19,7 +19,7 @@ from bot.answering.generated import UNVERIFIED_NOTICE
 from bot.answering.prompts import source_views
 from bot.factory import build_indexer, build_service
 from bot.settings import Settings
-from tests.conftest import SEED_A, SEED_B, SEEDS, run_newsbot
+from tests.conftest import SEED_A, SEED_B, SEEDS, invoke_newsbot
 from tests.support.capable_answers import (
     INVENTED_KINDS,
     QUESTIONS,
@@ -160,7 +160,7 @@ def test_seed_paraphrases_are_kept_by_newsbot_ask(seeded_data_dir: Path) -> None
     with ScriptedServer(ScriptedModel(SEED_CASES)) as server:
         env = {"OPENAI_BASE_URL": server.base_url, "NEWSBOT_LLM_RETRIES": "0"}
         for question in SEED_CASES:
-            done = run_newsbot(
+            done = invoke_newsbot(
                 "ask", "--json", question.question, data_dir=seeded_data_dir, env=env
             )
             assert done.returncode == 0, done.stderr
@@ -175,7 +175,7 @@ def test_seed_paraphrases_are_kept_by_newsbot_ask(seeded_data_dir: Path) -> None
                 assert (SEEDS / c["file"]).read_text(encoding="utf-8")[c["start"] : c["end"]] == (
                     c["quote"]
                 )
-        refused = run_newsbot(
+        refused = invoke_newsbot(
             "ask", "--json", "Who won the 2022 World Cup final?", data_dir=seeded_data_dir, env=env
         )
     assert refused.returncode == 3 and json.loads(refused.stdout)["refused"] is True

@@ -12,7 +12,7 @@ from pathlib import Path
 import pexpect
 import pytest
 
-from tests.conftest import _OUR_VARS, SEED_A, run_newsbot
+from tests.conftest import _OUR_VARS, SEED_A, invoke_newsbot
 
 PROMPT = "newsbot> "
 _ANSI = re.compile(r"\x1b(\[[0-?]*[ -/]*[@-~]|\][^\x07]*\x07|[@-Z\\-_])")
@@ -176,7 +176,7 @@ def test_an_empty_index_says_how_to_build_it(tmp_path: Path) -> None:
 
 def test_without_a_terminal_it_answers_line_by_line(data_dir: Path, tmp_path: Path) -> None:
     lines = f"/source 1\n{ROCKETS}\n\n{FOLLOW_UP}\n/sources\n/source 1\n?!\nWhat is the capital of France?\n"
-    done = run_newsbot("chat", data_dir=data_dir, stdin=lines)
+    done = invoke_newsbot("chat", data_dir=data_dir, stdin=lines)
     assert "\x1b" not in done.stdout, "plain text in a pipe"
     blocks = done.stdout.split("\n\n")
     assert blocks[0] == "No sources yet: ask a question first."
@@ -191,13 +191,13 @@ def test_without_a_terminal_it_answers_line_by_line(data_dir: Path, tmp_path: Pa
     assert len(done.stderr.strip().splitlines()) == 1
     assert done.returncode == 1
 
-    empty = run_newsbot("chat", data_dir=tmp_path / "empty", stdin="Who met?\n")
+    empty = invoke_newsbot("chat", data_dir=tmp_path / "empty", stdin="Who met?\n")
     assert empty.returncode == 1 and "newsbot index" in empty.stderr
 
 
 def test_as_of_a_day_the_chat_leaves_out_what_was_published_after_it(data_dir: Path) -> None:
     # ROCKETS is answered from SEED_A alone, published on 2025-10-30 (see the tests above).
-    piped = run_newsbot("chat", "--as-of", "2025-10-01", data_dir=data_dir, stdin=f"{ROCKETS}\n")
+    piped = invoke_newsbot("chat", "--as-of", "2025-10-01", data_dir=data_dir, stdin=f"{ROCKETS}\n")
     assert piped.returncode == 0
     assert (
         piped.stderr
@@ -215,7 +215,7 @@ def test_as_of_a_day_the_chat_leaves_out_what_was_published_after_it(data_dir: P
     finally:
         term.close()
 
-    bad = run_newsbot("chat", "--as-of", "soon", data_dir=data_dir, stdin="")
+    bad = invoke_newsbot("chat", "--as-of", "soon", data_dir=data_dir, stdin="")
     assert bad.returncode == 2 and "--as-of" in bad.stderr and "Traceback" not in bad.stderr
 
 

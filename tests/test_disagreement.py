@@ -15,7 +15,7 @@ from bot.factory import build_indexer, build_service
 from bot.results import Answer
 from bot.service import NewsService
 from bot.settings import Settings
-from tests.conftest import run_newsbot
+from tests.conftest import invoke_newsbot
 
 ARTICLES = {
     # Two outlets, two death tolls for one flood.
@@ -173,7 +173,7 @@ def test_copies_rounding_and_two_spellings_of_an_amount_are_no_disagreement(
 
 
 def test_ask_json_lists_the_disagreeing_values_with_their_citations(data_dir: Path) -> None:
-    done = run_newsbot(
+    done = invoke_newsbot(
         "ask", "--json", "How many people died in the Ebro valley floods?", data_dir=data_dir
     )
     data = json.loads(done.stdout)
@@ -185,7 +185,7 @@ def test_ask_json_lists_the_disagreeing_values_with_their_citations(data_dir: Pa
 
 
 def test_the_chat_shows_that_sources_differ(data_dir: Path) -> None:
-    done = run_newsbot(
+    done = invoke_newsbot(
         "chat", data_dir=data_dir, stdin="How many people died in the Ebro valley floods?\n"
     )
     assert done.returncode == 0, done.stderr

@@ -10,7 +10,7 @@ import pytest
 
 from bot.errors import ConfigError
 from bot.evaluation import EvalQuery, QueryResult, load_queries, normalise, score
-from tests.conftest import run_newsbot
+from tests.conftest import invoke_newsbot
 
 
 def result(
@@ -133,7 +133,7 @@ def test_eval_command_scores_a_small_set_without_touching_the_users_index(
     queries.write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
     data = tmp_path / "data"
 
-    dated = run_newsbot(
+    dated = invoke_newsbot(
         "eval",
         str(queries),
         "--articles",
@@ -151,13 +151,13 @@ def test_eval_command_scores_a_small_set_without_touching_the_users_index(
     assert figures["citation_accuracy"] == 1.0 and figures["unknown_citations"] == 0
     assert figures["answer_match"] == 1.0 and figures["refusal_rate"] == 0.0
 
-    plain = run_newsbot("eval", str(queries), "--articles", str(articles), data_dir=data)
+    plain = invoke_newsbot("eval", str(queries), "--articles", str(articles), data_dir=data)
     assert plain.returncode == 0, plain.stderr
     assert "hit@1" in plain.stdout and "MRR@10" in plain.stdout
     assert "0 added" in plain.stderr  # the second run reuses the eval index
 
     # The user's own index (the default collection in the data dir) was never created.
-    user = run_newsbot("search", "mayor", data_dir=data)
+    user = invoke_newsbot("search", "mayor", data_dir=data)
     assert user.returncode == 1 and "no articles are indexed" in user.stderr
 
 
@@ -183,7 +183,7 @@ def test_eval_retrieval_switch_changes_the_ranking(tmp_path: Path) -> None:
 
     def hit_at_1(*switches: str) -> float:
         args = ("eval", str(queries), "--articles", str(articles), "--as-of-field", "asked")
-        run = run_newsbot(*args, *switches, "--json", data_dir=data)
+        run = invoke_newsbot(*args, *switches, "--json", data_dir=data)
         assert run.returncode == 0, run.stderr
         return float(json.loads(run.stdout)["hit@1"])
 
@@ -197,6 +197,6 @@ def test_eval_retrieval_switch_changes_the_ranking(tmp_path: Path) -> None:
         ("per_file=two", "error: --retrieval per_file=two: expected a whole number"),
     ]:
         args = ("eval", str(queries), "--articles", str(articles), "--retrieval", switch)
-        run = run_newsbot(*args, data_dir=data)
+        run = invoke_newsbot(*args, data_dir=data)
         assert run.returncode == 1
         assert run.stderr.startswith(error) and len(run.stderr.strip().splitlines()) == 1

@@ -15,7 +15,7 @@ from bot.factory import build_indexer
 from bot.service import NewsService
 from bot.settings import Settings
 from index.embedding import MiniLMEmbedder
-from tests.conftest import SEED_A, SEEDS, run_newsbot
+from tests.conftest import SEED_A, SEEDS, invoke_newsbot
 from tests.support.documents import docx_bytes, pdf_bytes
 from tests.support.news_pages import (
     BOILERPLATE,
@@ -115,7 +115,7 @@ def indexed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, dict[
     root = tmp_path_factory.mktemp("formats")
     folder, data = root / "articles", root / "data"
     bad = build_folder(folder)
-    done = run_newsbot("index", str(folder), data_dir=data)
+    done = invoke_newsbot("index", str(folder), data_dir=data)
     assert done.returncode == 0, done.stderr
     return folder, data, bad, done.stdout
 
@@ -225,7 +225,7 @@ def test_a_page_in_windows_1252_without_a_charset_is_decoded(service) -> None:
 
 def test_a_second_run_embeds_nothing(indexed) -> None:
     folder, data, bad, _ = indexed
-    again = run_newsbot("index", str(folder), data_dir=data)
+    again = invoke_newsbot("index", str(folder), data_dir=data)
     assert again.returncode == 0, again.stderr
     assert again.stdout.startswith(
         f"0 added, 0 updated, {len(EXPECTED) + 1} unchanged, 0 removed, {len(bad)} skipped files; "

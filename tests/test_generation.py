@@ -23,7 +23,7 @@ from bot.errors import ModelError
 from bot.factory import build_indexer, build_service
 from bot.results import Answer
 from bot.settings import Settings
-from tests.conftest import SEEDS, run_newsbot
+from tests.conftest import SEEDS, invoke_newsbot
 from tests.support.llm_server import (
     CannedServer,
     LlamaServer,
@@ -271,7 +271,7 @@ def test_model_refusal_is_a_refusal(seeded_settings) -> None:
 
 
 def test_cli_ask_json_reports_mode_verified_and_notice(seeded_data_dir: Path) -> None:
-    done = run_newsbot(
+    done = invoke_newsbot(
         "ask",
         "--json",
         "Which agreement was renewed?",
@@ -285,7 +285,7 @@ def test_cli_ask_json_reports_mode_verified_and_notice(seeded_data_dir: Path) ->
     with CannedServer(
         canned_completion("The two countries renewed their Acquisition Agreement [1].")
     ) as server:
-        done = run_newsbot(
+        done = invoke_newsbot(
             "ask",
             "--json",
             "Which agreement was renewed?",

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import _OUR_VARS, OPT_IN, SEED_A, SEEDS, run_newsbot
+from tests.conftest import _OUR_VARS, OPT_IN, SEED_A, SEEDS, invoke_newsbot
 from tests.support.documents import docx_bytes, pdf_of_pages, text_page
 from tests.support.news_pages import MORE_STORIES, STORIES, export_record, news_page, rss_feed
 from tests.support.web_server import Route, WebServer
@@ -171,7 +171,7 @@ def bad_folder(
         "NEWSBOT_FETCH_TIMEOUT": "2",
     }
     started = time.monotonic()
-    done = run_newsbot("index", str(folder), data_dir=root / "data", env=env)
+    done = invoke_newsbot("index", str(folder), data_dir=root / "data", env=env)
     took = time.monotonic() - started
     assert done.returncode == 0, done.stdout + done.stderr
     return root / "data", done.stdout, took
@@ -181,15 +181,15 @@ def test_a_file_nested_too_deeply_fails_alone_and_the_rest_is_indexed(bad_folder
     data, out, _ = bad_folder
     skipped = _skipped(out)
     assert skipped["deep.jsonl"].startswith("JSON nested too deeply to read, line 2"), out
-    done = run_newsbot("ask", "--json", STORIES[1].question, data_dir=data)
+    done = invoke_newsbot("ask", "--json", STORIES[1].question, data_dir=data)
     assert json.loads(done.stdout)["citations"][0]["file"] == "many.rss#cc-ferry-electric-ships"
-    assert run_newsbot("search", "--json", "ASEAN defence", data_dir=data).returncode == 0
+    assert invoke_newsbot("search", "--json", "ASEAN defence", data_dir=data).returncode == 0
 
 
 def test_an_escape_in_a_feed_entry_is_dropped_not_fatal(bad_folder) -> None:
     data, out, _ = bad_folder
     assert not any(name.startswith("wire.rss") for name in _skipped(out)), out
-    done = run_newsbot("search", "--json", WATER.question, data_dir=data)
+    done = invoke_newsbot("search", "--json", WATER.question, data_dir=data)
     assert "\x1b" not in done.stdout and "\\u001b" not in done.stdout
     assert any(hit["file"].startswith("wire.rss#") for hit in json.loads(done.stdout))
 
@@ -199,7 +199,7 @@ def test_links_out_of_the_folder_are_named_and_not_followed(bad_folder) -> None:
     skipped = _skipped(out)
     assert "outside the folder" in skipped["linked.txt"]
     assert "outside the folder" in skipped["elsewhere"]
-    done = run_newsbot("search", "--json", "launch code ZEBRA", data_dir=data)
+    done = invoke_newsbot("search", "--json", "launch code ZEBRA", data_dir=data)
     assert "ZEBRA" not in done.stdout
 
 
@@ -251,7 +251,7 @@ def address_run(public: WebServer, internal: WebServer, tmp_path_factory) -> str
         public.url(p)
         for p in ("/news/harbour", "/to-internal", "/puny", "/inside.rss", "/bomb", "/gzip-bomb")
     ]
-    done = run_newsbot("index", *urls, data_dir=data, env={"NEWSBOT_FETCH_TIMEOUT": "3"})
+    done = invoke_newsbot("index", *urls, data_dir=data, env={"NEWSBOT_FETCH_TIMEOUT": "3"})
     assert done.returncode == 0, done.stdout + done.stderr
     return done.stdout
 
@@ -296,14 +296,14 @@ def test_stacked_encodings_are_refused_and_a_bomb_stops_at_the_limit(address_run
 def test_a_name_that_resolves_inside_is_refused(public: WebServer, tmp_path: Path) -> None:
     url = f"http://localhost:{public.port}/news/harbour"
     before = len(public.hits("/news/harbour"))
-    refused = run_newsbot(
+    refused = invoke_newsbot(
         "index", url, data_dir=tmp_path / "a", env={"NEWSBOT_FETCH_ALLOW_PRIVATE": ""}
     )
     reason = _skipped(refused.stdout)[url]
     assert reason.startswith("refused: localhost resolves to internal addresses only"), reason
     assert len(public.hits("/news/harbour")) == before
     # Opted in by its name, it is read.
-    opted = run_newsbot(
+    opted = invoke_newsbot(
         "index", url, data_dir=tmp_path / "b", env={"NEWSBOT_FETCH_ALLOW_PRIVATE": "localhost"}
     )
     assert opted.stdout.startswith("1 added"), opted.stdout
@@ -345,7 +345,7 @@ def test_a_server_that_drips_its_headers_is_cut_off_at_the_timeout(tmp_path: Pat
     url = f"http://127.0.0.1:{port}/slow"
     try:
         started = time.monotonic()
-        done = run_newsbot(
+        done = invoke_newsbot(
             "index", url, str(SEEDS), data_dir=tmp_path / "data", env={"NEWSBOT_FETCH_TIMEOUT": "2"}
         )
         took = time.monotonic() - started
@@ -360,6 +360,8 @@ def test_a_server_that_drips_its_headers_is_cut_off_at_the_timeout(tmp_path: Pat
 # ----------------------------------------------------------------------------- --watch
 
 
+# Two watch cycles in a process of its own; one indexing run reads the same bad file above.
+@pytest.mark.slow
 def test_watch_goes_on_past_a_bad_source(tmp_path: Path) -> None:
     folder = tmp_path / "articles"
     folder.mkdir()

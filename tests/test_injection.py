@@ -27,7 +27,7 @@ from bot.factory import build_indexer, build_service
 from bot.results import Answer
 from bot.settings import Settings
 from index.language.sentences import sentence_spans
-from tests.conftest import SEEDS, run_newsbot
+from tests.conftest import SEEDS, invoke_newsbot
 from tests.support.llm_server import ScriptedServer
 from tests.support.telegram_standin import TelegramStandIn
 from tests.test_telegram_cli import TOKEN, newsbot_telegram
@@ -93,7 +93,9 @@ def test_every_hidden_order_in_the_article_reads_as_one() -> None:
 def test_ask_with_an_obeying_model_shows_only_what_the_article_reports(
     corpus: tuple[Path, Path], obeying_model: ScriptedServer
 ) -> None:
-    done = run_newsbot("ask", "--json", QUESTION, data_dir=corpus[1], env=model_env(obeying_model))
+    done = invoke_newsbot(
+        "ask", "--json", QUESTION, data_dir=corpus[1], env=model_env(obeying_model)
+    )
     assert done.returncode == 0, done.stderr
     assert_clean(done.stdout)
     answer = json.loads(done.stdout)
@@ -108,7 +110,7 @@ def test_ask_with_an_obeying_model_shows_only_what_the_article_reports(
 
 
 def test_the_extractive_answer_never_quotes_an_order(corpus: tuple[Path, Path]) -> None:
-    done = run_newsbot(
+    done = invoke_newsbot(
         "ask", "--json", "Where must readers log in to read the port authority's statement?",
         data_dir=corpus[1],
     )  # fmt: skip

@@ -19,7 +19,7 @@ from bot.service import NewsService
 from bot.settings import Settings
 from index.language.pipeline import COMPONENTS, MODEL_VERSION, nlp
 from index.language.questions import analyse
-from tests.conftest import run_newsbot
+from tests.conftest import invoke_newsbot
 
 
 @pytest.fixture(scope="module")
@@ -127,7 +127,7 @@ def test_a_near_topic_question_the_articles_do_not_answer_is_refused(
 
 
 def test_a_refusal_names_what_is_missing(seeded_data_dir: Path) -> None:
-    done = run_newsbot(
+    done = invoke_newsbot(
         "ask",
         "--json",
         "How many US warships visited Malaysia this year?",
@@ -140,7 +140,7 @@ def test_a_refusal_names_what_is_missing(seeded_data_dir: Path) -> None:
 
 
 def test_a_follow_up_in_the_chat_is_read_with_the_turn_before(seeded_data_dir: Path) -> None:
-    done = run_newsbot(
+    done = invoke_newsbot(
         "chat",
         data_dir=seeded_data_dir,
         stdin="Who met on October 30?\nWhere will they meet next?\n",

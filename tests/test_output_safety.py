@@ -21,7 +21,7 @@ import pytest
 
 from bot.factory import build_indexer
 from bot.settings import Settings
-from tests.conftest import SEEDS, run_newsbot
+from tests.conftest import SEEDS, invoke_newsbot, run_newsbot
 from tests.support.telegram_standin import TelegramStandIn, parse_telegram_html
 from tests.test_telegram_cli import TOKEN, newsbot_telegram
 
@@ -76,7 +76,7 @@ def assert_no_escapes(text: str) -> None:
 
 def test_ask_and_search_print_article_text_without_its_escapes(escaped_data: Path) -> None:
     for args in (("ask", QUESTION), ("ask", "--source-only", QUESTION), ("search", QUESTION)):
-        done = run_newsbot(*args, data_dir=escaped_data)
+        done = invoke_newsbot(*args, data_dir=escaped_data)
         assert done.returncode == 0, done.stderr
         assert "Velden" in done.stdout
         assert_no_escapes(done.stdout + done.stderr)
@@ -87,7 +87,7 @@ def test_the_piped_chat_prints_article_text_without_its_escapes(
 ) -> None:
     data = tmp_path / "data"
     shutil.copytree(escaped_data, data)
-    done = run_newsbot("chat", data_dir=data, stdin=f"{QUESTION}\n/sources\n/source 1\n")
+    done = invoke_newsbot("chat", data_dir=data, stdin=f"{QUESTION}\n/sources\n/source 1\n")
     assert done.returncode == 0, done.stderr
     assert "Velden" in done.stdout
     assert_no_escapes(done.stdout + done.stderr)
@@ -203,13 +203,15 @@ def test_a_chroma_error_quoting_the_token_shows_none_of_it(
         "CHROMA_AUTH_TOKEN": token,
         "NEWSBOT_DEBUG": "1",
     }
-    done = run_newsbot("ask", QUESTION, data_dir=tmp_path / "data", env=env)
+    done = invoke_newsbot("ask", QUESTION, data_dir=tmp_path / "data", env=env)
     assert done.returncode == 1
     assert "could not open the Chroma server" in done.stderr
     assert "***" in done.stderr
     assert not leaks(done.stdout + done.stderr, token)
 
 
+# About 20 s; the token is kept out of what the bot prints by tests/test_telegram_cli.py too.
+@pytest.mark.slow
 def test_a_bot_api_error_quoting_the_token_upper_cased_shows_none_of_it(
     seeded_data_dir: Path,
 ) -> None:
@@ -257,11 +259,11 @@ def test_chat_says_which_env_file_it_read_and_the_model_host_but_ask_json_stays_
     )
     data = tmp_path / "data"
     shutil.copytree(seeded_data_dir, data)
-    chat = run_newsbot("chat", data_dir=data, stdin="")
+    chat = invoke_newsbot("chat", data_dir=data, stdin="")
     assert f"settings: read {(tmp_path / '.env').resolve()}" in chat.stderr
     assert "settings: the model is at http://127.0.0.9:9" in chat.stderr
     assert "pw" not in chat.stderr
-    done = run_newsbot("ask", "--json", "Which agreement was renewed?", data_dir=data)
+    done = invoke_newsbot("ask", "--json", "Which agreement was renewed?", data_dir=data)
     json.loads(done.stdout)  # stdout is the JSON object alone
     assert "settings:" not in done.stdout
 

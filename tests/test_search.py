@@ -11,7 +11,7 @@ import pytest
 
 from index.embedding import MiniLMEmbedder
 from index.ranking.retrieval import Retriever
-from tests.conftest import run_newsbot
+from tests.conftest import invoke_newsbot
 
 ARTICLES = {
     "old-election.txt": (
@@ -77,7 +77,7 @@ def indexed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     for name, text in ARTICLES.items():
         (folder / name).write_text(text, encoding="utf-8")
     data = root / "data"
-    done = run_newsbot("index", str(folder), data_dir=data)
+    done = invoke_newsbot("index", str(folder), data_dir=data)
     assert done.returncode == 0, done.stderr
     return folder, data
 
@@ -217,7 +217,7 @@ def test_a_chunk_found_only_by_keywords_is_scored_by_its_real_similarity(
 
 def test_search_command_json_gives_offsets_into_the_file(indexed: tuple[Path, Path]) -> None:
     folder, data = indexed
-    done = run_newsbot(
+    done = invoke_newsbot(
         "search",
         "--json",
         "--k",
@@ -241,7 +241,7 @@ def test_search_command_json_gives_offsets_into_the_file(indexed: tuple[Path, Pa
 
 def test_search_command_lines_on_a_terminal_or_pipe(indexed: tuple[Path, Path]) -> None:
     _, data = indexed
-    done = run_newsbot("search", "--k", "2", "storm roads Port Ellis", data_dir=data)
+    done = invoke_newsbot("search", "--k", "2", "storm roads Port Ellis", data_dir=data)
     assert done.returncode == 0, done.stderr
     lines = [line for line in done.stdout.splitlines() if line.strip()]
     assert len(lines) == 2

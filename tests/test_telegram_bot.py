@@ -373,6 +373,8 @@ def test_admin_commands_only_for_admins(
         build_indexer(Settings(_env_file=None, data_dir=corpus[1]), embedder).run([corpus[0]])
 
 
+# A second process indexing beside the bot: the fast lane has the bot's own answers.
+@pytest.mark.slow
 def test_what_another_process_indexes_is_answered_without_a_restart(
     start_bot: Callable[..., TelegramStandIn], corpus: tuple[Path, Path], embedder: Any
 ) -> None:

