@@ -257,9 +257,7 @@ class Settings(BaseSettings):
             AddressPolicy.allowing(str(v) for v in value)  # ValueError names a bad entry
         return value
 
-    @field_validator(
-        "telegram_bot_token", "telegram_webhook_secret", "api_tokens", mode="before"
-    )
+    @field_validator("telegram_bot_token", "telegram_webhook_secret", "api_tokens", mode="before")
     @classmethod
     def _blank_secret_is_none(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value

@@ -19,6 +19,7 @@ from bot.errors import describe
 from bot.web.articles import answer_json, article_id, read_article
 from bot.web.context import Asker, Owner, Web, WebDep
 from bot.web.errors import error_body
+from index.errors import EmptyIndex
 from index.retrieval import Passage
 
 router = APIRouter()
@@ -152,8 +153,11 @@ def healthz() -> dict[str, str]:
 
 @router.get("/readyz")
 def readyz(web: WebDep, owner: Owner) -> dict[str, Any]:
-    """The index opens, its store answers, and the model answers when one is configured."""
-    web.service.stats()  # opens the catalogue and asks the store: their errors are the answer
+    """The index opens and holds articles, its store answers, and the model answers when one
+    is configured."""
+    # Opening the catalogue asks the store: their errors are the answer, as is an empty index.
+    if not web.service.stats().articles:
+        raise EmptyIndex()
     checks: dict[str, str] = {"index": "ok", "store": "ok"}
     if web.model_url is not None:
         from bot.web.readiness import check_model

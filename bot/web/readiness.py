@@ -8,10 +8,11 @@ from bot.errors import ModelError
 
 
 def check_model(base_url: str, *, timeout: float = 3.0) -> None:
-    """ModelError unless `{base_url}/models` answers (any OpenAI-compatible server has it)."""
+    """ModelError unless the server at `base_url` answers `GET {base_url}/models` (any answer but
+    a gateway's "the server behind me is down": not every stand-in lists its models)."""
     try:
         response = httpx.get(base_url.rstrip("/") + "/models", timeout=timeout)
     except httpx.HTTPError as exc:
         raise ModelError(f"the model server does not answer ({exc.__class__.__name__})") from None
-    if response.status_code >= 500:
+    if response.status_code in (502, 503, 504):
         raise ModelError(f"the model server answers {response.status_code}")
