@@ -37,7 +37,7 @@ HOSTILE_TEXT = (
     "The harbour council voted 7 to 2 on Tuesday to build the new ferry pier at Kelp Point.\n"
     'The plan is online <a href="javascript:alert(1)">here</a> and [there](javascript:alert(2)).\n'
     "<script>document.title = 'owned'</script>\n"
-    "The ferry pier at Kelp Point will cost 4.2 million euros, the council said.\n"
+    "The ferry pier at Kelp Point will cost $4.2 million, the council said.\n"
 )
 PIER = "How much will the ferry pier at Kelp Point cost?"
 
