@@ -545,3 +545,37 @@ def test_conversations_are_bounded_and_expire() -> None:
     assert kept.open("alice", b)[0] == b  # used at 50: still kept
     with pytest.raises(NotFound):
         kept.open("alice", c)  # unused since 0: expired
+
+
+@pytest.mark.llm
+def test_the_real_model_streams_through_the_api(
+    llm_server: Any, corpus: tuple[Path, Path], cache_home: Path
+) -> None:
+    """SmolLM2 on the llama.cpp server: the stream ends with the checked answer, whose every quote
+    is the article's text at its offsets (a small model's answer may fall back to quotes)."""
+    from bot.factory import build_service
+
+    changes = {
+        "openai_base_url": llm_server.base_url,
+        "llm_model": "smollm2",
+        "llm_max_tokens": 64,
+        "llm_temperature": 0.0,
+        "llm_timeout": 120.0,
+        "top_k": 2,
+    }
+    generated = build_service(web_settings(corpus[1], cache_home, **changes))
+    with serve(generated, corpus, cache_home, **changes) as served:
+        response = httpx.post(
+            served.url("/api/ask"),
+            json={"question": "Which agreement did the two countries renew?"},
+            headers={"Accept": "text/event-stream"},
+            timeout=300,
+        )
+        got = events(response)
+        kind, final = got[-1]
+        assert kind == "answer" and final["refused"] is False, got
+        streamed = "".join(d["text"] for k, d in got[:-1] if k == "delta")
+        assert final["answer"].startswith(streamed) or final.get("notice")
+        for c in final["citations"]:
+            article = httpx.get(served.url(f"/api/articles/{c['article']}"), timeout=30).json()
+            assert article["text"][c["start"] : c["end"]] == c["quote"]

@@ -120,6 +120,12 @@ def test_ask_open_the_source_follow_up_and_refusal(page: Any, tmp_path: Path) ->
     page.screenshot(path=str(tmp_path / "conversation.png"), full_page=True)
     shutil.copy(tmp_path / "conversation.png", Path("/tmp/newsbot-web-conversation.png"))
 
+    page.get_by_label("As of").fill("2020-01-01")  # before every dated article
+    early = ask(page, ASKED)
+    assert early.locator(".asked").inner_text().startswith("You asked (as of 2020-01-01)")
+    assert "(2025-10-30)" not in early.inner_text()
+    page.get_by_label("As of").fill("")
+
     page.get_by_role("button", name="New conversation").click()
     alone = ask(page, FOLLOW_UP)
     assert alone.locator(".refusal").count() == 1, "a new conversation has nothing to follow"

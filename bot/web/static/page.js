@@ -134,7 +134,8 @@ async function ask(event) {
   if ($("as-of").value) body.as_of = $("as-of").value;
   if (conversation) body.conversation = conversation;
   const turn = el("article", null, "turn");
-  turn.append(el("p", "You asked: " + question, "asked"));
+  const asOf = body.as_of ? " (as of " + body.as_of + ")" : "";
+  turn.append(el("p", "You asked" + asOf + ": " + question, "asked"));
   const pending = el("p", "…", "pending answer");
   turn.append(pending);
   $("conversation").append(turn);
