@@ -579,3 +579,26 @@ def test_the_real_model_streams_through_the_api(
         for c in final["citations"]:
             article = httpx.get(served.url(f"/api/articles/{c['article']}"), timeout=30).json()
             assert article["text"][c["start"] : c["end"]] == c["quote"]
+
+
+def test_an_unexpected_error_is_one_line_too(
+    service: Any, corpus: tuple[Path, Path], cache_home: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    class Broken:
+        """The real service, but for a bug in its stats."""
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(service, name)
+
+        def stats(self) -> Any:
+            raise RuntimeError("a bug")
+
+    with serve(Broken(), corpus, cache_home) as served:
+        got = httpx.get(served.url("/api/stats"), timeout=30)
+        metrics = httpx.get(served.url("/metrics"), timeout=30)
+    assert got.status_code == 500
+    assert got.json() == {
+        "error": "unexpected RuntimeError: a bug (set NEWSBOT_DEBUG=1 to see the traceback)"
+    }
+    assert 'newsbot_errors_total{kind="RuntimeError"} 1.0' in metrics.text
+    assert "Traceback" not in capfd.readouterr().err

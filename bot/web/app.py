@@ -16,7 +16,7 @@ from bot.web import api, openai_compat, page
 from bot.web.access import BodyLimit, RateLimiter, Tokens, parse_tokens
 from bot.web.context import Web, owner_of, web_of
 from bot.web.conversations import Conversations
-from bot.web.errors import install_error_handlers
+from bot.web.errors import install_error_handlers, unexpected_error
 from bot.web.metrics import CONTENT_TYPE, Metrics
 
 log = logging.getLogger("newsbot.web")
@@ -69,9 +69,16 @@ def _metrics(request: Request) -> Response:
 async def _log_counts(
     request: Request, call_next: Callable[[Request], Awaitable[Response]]
 ) -> Response:
-    """One debug line per request: method, path and status, never the query (it holds questions)."""
+    """One debug line per request: method, path and status, never the query (it holds questions).
+
+    A bug's exception ends here as a 500 with one line: Starlette's own last handler would answer
+    the same but raise it again, for uvicorn to print its traceback to the server's stderr.
+    """
     started = time.perf_counter()
-    response = await call_next(request)
+    try:
+        response: Response = await call_next(request)
+    except Exception as exc:
+        response = unexpected_error(exc, web_of(request).metrics.error)
     log.debug(
         "%s %s %d %.3fs",
         request.method,

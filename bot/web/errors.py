@@ -11,7 +11,6 @@ index.errors.NewsbotError
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 
 from fastapi import FastAPI, Request
@@ -21,8 +20,6 @@ from starlette.exceptions import HTTPException
 
 from bot.errors import ConfigError, ModelError, QuestionError, describe
 from index.errors import EmptyIndex, NewsbotError, ServerUnavailable, StoreBusy, StoreError
-
-log = logging.getLogger("newsbot.web")
 
 
 class RequestError(NewsbotError):
@@ -115,14 +112,18 @@ def install_error_handlers(app: FastAPI, count: Callable[[str], None]) -> None:
         )
 
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
-        count(type(exc).__name__)
-        log.error("unexpected error on %s", request.url.path, exc_info=exc)
-        return JSONResponse(error_body(describe(exc)), status_code=500)
+        return unexpected_error(exc, count)
 
     app.add_exception_handler(NewsbotError, newsbot_error)
     app.add_exception_handler(RequestValidationError, invalid)
     app.add_exception_handler(HTTPException, http_error)
     app.add_exception_handler(Exception, unexpected)
+
+
+def unexpected_error(exc: Exception, count: Callable[[str], None]) -> JSONResponse:
+    """A bug's response: 500 and `describe`'s line (which logs the traceback at debug level)."""
+    count(type(exc).__name__)
+    return JSONResponse(error_body(describe(exc)), status_code=500)
 
 
 def _validation_line(exc: RequestValidationError) -> str:
