@@ -103,7 +103,6 @@ def test_ask_open_the_source_follow_up_and_refusal(page: Any, tmp_path: Path) ->
     ), "the highlighted quote is scrolled into view"
     assert page.locator("#article-title").inner_text().startswith("U.S., Malaysia sign")
     page.screenshot(path=str(tmp_path / "article.png"), full_page=True)
-    shutil.copy(tmp_path / "article.png", Path("/tmp/newsbot-web-article.png"))
 
     page.keyboard.press("Escape")
     assert page.locator("#article").is_hidden()
@@ -118,7 +117,6 @@ def test_ask_open_the_source_follow_up_and_refusal(page: Any, tmp_path: Path) ->
     assert "Not in the articles" in box.inner_text()
     assert "Missing: 2030" in box.locator(".missing").inner_text()
     page.screenshot(path=str(tmp_path / "conversation.png"), full_page=True)
-    shutil.copy(tmp_path / "conversation.png", Path("/tmp/newsbot-web-conversation.png"))
 
     page.get_by_label("As of").fill("2020-01-01")  # before every dated article
     early = ask(page, ASKED)
@@ -146,3 +144,23 @@ def test_an_article_s_markup_and_javascript_links_stay_text(page: Any) -> None:
     assert page.locator("script").count() == 1  # the page's own
     assert page.title() == "newsbot"
     assert HOSTILE in page.locator("#article-meta").inner_text()
+
+
+def test_with_tokens_the_page_asks_for_one(
+    browser: Any, service: Any, corpus: Any, cache_home: Path
+) -> None:
+    from tests.test_web import serve
+
+    with serve(service, corpus, cache_home, api_tokens="token-of-alice") as guarded:
+        context = browser.new_context()
+        page = context.new_page()
+        page.set_default_timeout(30_000)
+        page.goto(guarded.url("/"))
+        assert page.get_by_label("Access token").is_hidden()
+        refused = ask(page, ASKED)
+        assert "needs `Authorization: Bearer <token>`" in refused.inner_text()
+        assert page.get_by_label("Access token").is_visible()
+        page.get_by_label("Access token").fill("token-of-alice")
+        answered = ask(page, ASKED)
+        assert answered.locator("strong.short-answer").inner_text() == "Cross-Servicing Agreement"
+        context.close()
