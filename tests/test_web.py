@@ -40,6 +40,18 @@ HOSTILE_TEXT = (
     "The ferry pier at Kelp Point will cost $4.2 million, the council said.\n"
 )
 PIER = "How much will the ferry pier at Kelp Point cost?"
+PAGE = "091_lighthouse.html"  # an article whose text is a snapshot, with its address
+PAGE_URL = "https://news.example.org/2025/11/lighthouse"
+PAGE_HTML = f"""<!doctype html><html lang="en"><head>
+<title>Old lighthouse at Kelp Point reopens</title>
+<link rel="canonical" href="{PAGE_URL}">
+<meta property="article:published_time" content="2025-11-03">
+</head><body><article><h1>Old lighthouse at Kelp Point reopens</h1>
+<p>The old lighthouse at Kelp Point reopened to visitors on Monday after a two-year restoration
+that cost the town council 900,000 dollars.</p>
+<p>About 3,000 people climbed its 117 steps on the first day, the keeper said.</p>
+</article></body></html>
+"""
 
 
 @pytest.fixture(scope="module")
@@ -49,6 +61,7 @@ def corpus(tmp_path_factory: pytest.TempPathFactory, cache_home: Path) -> tuple[
     articles = root / "articles"
     shutil.copytree(SEEDS, articles)
     (articles / HOSTILE).write_text(HOSTILE_TEXT, encoding="utf-8")
+    (articles / PAGE).write_text(PAGE_HTML, encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if not k.startswith(_OUR_VARS)}
     env |= {"NEWSBOT_DATA_DIR": str(root / "data"), "XDG_CACHE_HOME": str(cache_home)}
     subprocess.run(
@@ -189,6 +202,16 @@ def test_an_article_by_id_is_the_text_its_citations_quote(
         assert article["changed"] is False and article["url"] is None
 
 
+def test_a_page_s_article_is_its_snapshot_with_its_address(client: httpx.Client) -> None:
+    passages = client.get("/api/search", params={"q": "lighthouse steps", "k": 1}).json()
+    p = passages["passages"][0]
+    assert p["file"] == PAGE
+    article = client.get(f"/api/articles/{p['article']}").json()
+    assert article["url"] == PAGE_URL and article["date"] == "2025-11-03"
+    assert article["text"][p["start"] : p["end"]] == p["text"]
+    assert "<p>" not in article["text"] and "117 steps" in article["text"]
+
+
 @pytest.mark.parametrize(
     "article",
     ["0123456789abcdef", "..%2F..%2Fetc%2Fpasswd", "%2Fetc%2Fpasswd", SEED_A, "7D30FF6A9DA0B71E"],
@@ -204,7 +227,7 @@ def test_stats_health_readiness_and_metrics(client: httpx.Client) -> None:
     ready = client.get("/readyz").json()
     assert ready["status"] == "ready" and "model" not in ready["checks"]
     stats = client.get("/api/stats").json()
-    assert stats["articles"] == 3 and stats["answerer"] == "extractive"
+    assert stats["articles"] == 4 and stats["answerer"] == "extractive"
     before = client.get("/metrics").text
     client.post("/api/ask", json={"question": REFUSED})
     client.post("/api/ask", json={"question": "  "})
@@ -219,7 +242,7 @@ def test_stats_health_readiness_and_metrics(client: httpx.Client) -> None:
         value(after.text, "newsbot_refusals_total") == value(before, "newsbot_refusals_total") + 1
     )
     assert value(after.text, 'newsbot_errors_total{kind="QuestionError"}') >= 1
-    assert value(after.text, "newsbot_index_articles") == 3
+    assert value(after.text, "newsbot_index_articles") == 4
     assert value(after.text, "newsbot_index_last_change_timestamp_seconds") > 0
     assert "newsbot_answer_seconds_bucket" in after.text
     assert "World Cup" not in after.text
