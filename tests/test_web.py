@@ -625,3 +625,14 @@ def test_an_unexpected_error_is_one_line_too(
     }
     assert 'newsbot_errors_total{kind="RuntimeError"} 1.0' in metrics.text
     assert "Traceback" not in capfd.readouterr().err
+
+
+def test_readyz_says_when_the_model_does_not_answer(
+    service: Any, corpus: tuple[Path, Path], cache_home: Path
+) -> None:
+    nobody = f"http://127.0.0.1:{free_port()}/v1"
+    with serve(service, corpus, cache_home, openai_base_url=nobody) as served:
+        got = httpx.get(served.url("/readyz"), timeout=30)
+        alive = httpx.get(served.url("/healthz"), timeout=30)
+    assert got.status_code == 502 and "the model server does not answer" in got.json()["error"]
+    assert alive.status_code == 200

@@ -162,6 +162,6 @@ def readyz(web: WebDep, owner: Owner) -> dict[str, Any]:
     if web.model_url is not None:
         from bot.web.readiness import check_model
 
-        check_model(web.model_url)
+        check_model(web.model_url, web.model_key)
         checks["model"] = "ok"
     return {"status": "ready", "checks": checks}

@@ -11,7 +11,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import Response
 
 from bot.service import NewsService
-from bot.settings import Settings
+from bot.settings import OPENAI_API, Settings
 from bot.web import api, openai_compat, page
 from bot.web.access import BodyLimit, RateLimiter, Tokens, parse_tokens
 from bot.web.context import Web, owner_of, web_of
@@ -42,7 +42,8 @@ def create_app(service: NewsService, settings: Settings) -> FastAPI:
         ),
         metrics=metrics,
         max_article_bytes=settings.max_article_bytes,
-        model_url=settings.openai_base_url,
+        model_url=(settings.openai_base_url or OPENAI_API) if settings.llm_configured else None,
+        model_key=settings.openai_api_key.get_secret_value() if settings.openai_api_key else None,
     )
     install_error_handlers(app, metrics.error)
     app.include_router(api.router)

@@ -21,8 +21,9 @@ class Web:
     conversations: Conversations
     metrics: Metrics
     max_article_bytes: int
-    # Where the model is, when one is configured: /readyz asks it for its models.
+    # Where the model is and its key, when one is configured: /readyz asks it for its models.
     model_url: str | None = None
+    model_key: str | None = None
 
 
 def web_of(request: Request) -> Web:
