@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: chat test test-fast install install-dev install-test clean
+.PHONY: chat test test-fast install install-dev install-test chromium clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,12 +32,23 @@ $(LLAMA_STAMP): | $(BIN)/python
 $(VENV)/.installed-dev: pyproject.toml $(LLAMA_STAMP) | $(BIN)/python
 	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/pip install --quiet --no-cache-dir \
 		--no-binary llama-cpp-python -e ".[dev,llm-server]"
+	$(MAKE) --no-print-directory chromium
 	touch $(VENV)/.installed $@
 
 # The test tools without the llama.cpp server, whose build takes minutes: enough for `make test-fast`.
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e ".[dev]"
+	$(MAKE) --no-print-directory chromium
 	touch $(VENV)/.installed $@
+
+# The web page's tests drive Debian's chromium through Playwright's `executable_path`: it is
+# installed from Debian's packages (as root) when missing, and nothing downloads a browser.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = 0 ]; then apt-get install -y --no-install-recommends chromium \
+			|| { apt-get update && apt-get install -y --no-install-recommends chromium; }; \
+		else echo "install Debian's chromium (apt-get install chromium) for tests/test_web_page.py" >&2; \
+			exit 1; fi; }
 
 install: $(VENV)/.installed
 

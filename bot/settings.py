@@ -199,6 +199,28 @@ class Settings(BaseSettings):
         description="Secret Telegram sends with each webhook call; random per run when unset.",
     )
 
+    # The web page and HTTP API (newsbot serve)
+    api_tokens: SecretStr | None = Field(
+        None,
+        description="Bearer tokens, comma-separated; with any set, every route but /healthz needs "
+        "one, and the server may listen on an address other than loopback.",
+    )
+    api_cors: Annotated[tuple[str, ...], NoDecode] = Field(
+        (), description="Origins (comma-separated) whose pages may call the API; none by default."
+    )
+    api_questions_per_minute: int = Field(
+        30, ge=0, le=100_000, description="Questions one token may ask per minute; 0: no limit."
+    )
+    api_max_request_bytes: int = Field(
+        65536, ge=1024, le=16 << 20, description="Largest request body, in bytes."
+    )
+    api_conversations: int = Field(
+        1000, ge=1, description="Conversations kept at once; the least recently used goes first."
+    )
+    api_conversation_ttl: float = Field(
+        3600.0, gt=0, description="Seconds a conversation is kept after its last question."
+    )
+
     @field_validator("chroma_host", "openai_base_url", mode="before")
     @classmethod
     def _blank_is_none(cls, value: object) -> object:
@@ -217,6 +239,13 @@ class Settings(BaseSettings):
             return {int(part) for part in parts}
         return value
 
+    @field_validator("api_cors", mode="before")
+    @classmethod
+    def _origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip().rstrip("/") for part in value.split(",") if part.strip())
+        return value
+
     @field_validator("fetch_allow_private", mode="before")
     @classmethod
     def _allow_list(cls, value: object) -> object:
@@ -228,7 +257,7 @@ class Settings(BaseSettings):
             AddressPolicy.allowing(str(v) for v in value)  # ValueError names a bad entry
         return value
 
-    @field_validator("telegram_bot_token", "telegram_webhook_secret", mode="before")
+    @field_validator("telegram_bot_token", "telegram_webhook_secret", "api_tokens", mode="before")
     @classmethod
     def _blank_secret_is_none(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value

@@ -1,4 +1,4 @@
-"""The `newsbot` command: index, ask, search, chat, telegram, eval.
+"""The `newsbot` command: index, ask, search, chat, telegram, serve, eval.
 
 Each command parses its input, calls the core service, and renders what comes back; the heavy parts
 (embedding runtime, Telegram, the model client) are imported inside the commands that need them.
@@ -423,6 +423,22 @@ def telegram_command(
             port=port,
             announce=lambda line: click.echo(line, err=True),
         )
+
+
+@cli.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(1, 65535), default=8080, show_default=True)
+def serve_command(host: str, port: int) -> None:
+    """Serve the web page, the JSON API and an OpenAI-compatible endpoint.
+
+    On an address other than loopback it needs NEWSBOT_API_TOKENS.
+    """
+    with user_errors():
+        from bot.web.server import serve
+
+        settings = load_settings()
+        announce_settings(settings)
+        serve(settings, host=host, port=port, announce=lambda line: click.echo(line, err=True))
 
 
 def main() -> None:

@@ -1,0 +1,143 @@
+"""Who may use the server and how much: the bind rule, bearer tokens, CORS, size and rate limits.
+
+Bound to loopback, anyone on the machine may ask. On any other address the server refuses to start
+unless NEWSBOT_API_TOKENS is set, and then every route but /healthz (and the page's own files, which
+hold no data) needs `Authorization: Bearer <token>`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import ipaddress
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
+
+from fastapi import Request
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from bot.errors import ConfigError
+from bot.web.errors import LengthRequired, RateLimited, TooLarge, Unauthorized, error_body
+
+LOCAL = "local"  # the owner of what is asked without tokens
+
+
+def is_loopback(host: str) -> bool:
+    """Whether `host` (an address or "localhost") is on loopback only."""
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a host name: it may resolve to anything
+
+
+def check_bind(host: str, tokens: Collection[str]) -> None:
+    """ConfigError unless the server may listen on `host`: loopback, or any address with tokens."""
+    if not tokens and not is_loopback(host):
+        raise ConfigError(
+            f"refusing to serve on {host} without NEWSBOT_API_TOKENS: set one or more bearer "
+            "tokens (comma-separated), or serve on 127.0.0.1"
+        )
+
+
+def parse_tokens(value: str | None) -> frozenset[str]:
+    """The tokens of NEWSBOT_API_TOKENS ("a,b,c"); empty without any."""
+    return frozenset(t.strip() for t in (value or "").split(",") if t.strip())
+
+
+class Tokens:
+    """The bearer tokens; with none, every request is the local user's."""
+
+    def __init__(self, tokens: Collection[str]) -> None:
+        self._digests = [hashlib.sha256(t.encode()).digest() for t in tokens]
+
+    @property
+    def required(self) -> bool:
+        return bool(self._digests)
+
+    def owner(self, request: Request) -> str:
+        """Who is asking: a digest of the request's token, or LOCAL when no tokens are set;
+        Unauthorized for a missing or unknown token."""
+        if not self.required:
+            return LOCAL
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Unauthorized("this server needs `Authorization: Bearer <token>`")
+        digest = hashlib.sha256(token.strip().encode()).digest()
+        # Every token is compared, in constant time, so timing says nothing of which is near.
+        if not sum(hmac.compare_digest(digest, known) for known in self._digests):
+            raise Unauthorized("that token is not one of this server's")
+        return digest.hex()[:16]
+
+
+@dataclass
+class RateLimiter:
+    """A sliding one-minute window of questions per owner; `per_minute=0` means no limit."""
+
+    per_minute: int
+    window: float = 60.0
+    clock: Callable[[], float] = time.monotonic
+
+    def __post_init__(self) -> None:
+        self._asked: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def check(self, owner: str) -> None:
+        """Count a question of `owner`'s; RateLimited when it is one too many."""
+        if self.per_minute <= 0:
+            return
+        now = self.clock()
+        with self._lock:
+            if len(self._asked) > 10_000:
+                self._asked = {k: v for k, v in self._asked.items() if v and v[-1] > now - 60}
+            asked = self._asked.setdefault(owner, deque())
+            while asked and asked[0] <= now - self.window:
+                asked.popleft()
+            if len(asked) >= self.per_minute:
+                raise RateLimited(asked[0] + self.window - now)
+            asked.append(now)
+
+
+class BodyLimit:
+    """ASGI middleware: a body over `max_bytes`, or one without a Content-Length, is refused before
+    it is read (uvicorn holds a request to the length it declares)."""
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] in ("POST", "PUT", "PATCH"):
+            headers = dict(scope["headers"])
+            length = headers.get(b"content-length")
+            problem: TooLarge | LengthRequired | None = None
+            if length is None:
+                problem = LengthRequired("send the request's body with a Content-Length")
+            elif not length.isdigit() or int(length) > self.max_bytes:
+                problem = TooLarge(f"the request is over the limit of {self.max_bytes} bytes")
+            if problem is not None:
+                await _send_error(send, problem.status, str(problem))
+                return
+        await self.app(scope, receive, send)
+
+
+async def _send_error(send: Send, status: int, message: str) -> None:
+    import json
+
+    body = json.dumps(error_body(message)).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"connection", b"close"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
