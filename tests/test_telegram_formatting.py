@@ -9,9 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.rate_limit import QuestionRateLimiter
 from bot.redaction import MASK, protect
 from bot.results import Answer, Citation, Source
-from bot.telegram.access import AccessPolicy, QuestionRateLimiter, Verdict
+from bot.telegram.access import AccessPolicy, Verdict
 from bot.telegram.formatting import answer_messages, escape, passage_html, sources_html
 from bot.telegram.handlers import citation_number
 from bot.telegram.splitting import split_html, utf16_len

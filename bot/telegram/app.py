@@ -29,10 +29,11 @@ from telegram.ext import (
 )
 
 from bot.errors import ConfigError, NewsbotError, describe
+from bot.rate_limit import QuestionRateLimiter
 from bot.redaction import cut, protect
 from bot.service import NewsService
 from bot.settings import Settings
-from bot.telegram.access import AccessPolicy, QuestionRateLimiter
+from bot.telegram.access import AccessPolicy
 from bot.telegram.delivery import send_html
 from bot.telegram.formatting import escape
 from bot.telegram.handlers import ADMIN_COMMANDS, COMMANDS, gate

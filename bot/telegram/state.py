@@ -11,8 +11,9 @@ from typing import Any, TypeAlias
 from telegram.ext import CallbackContext, ExtBot
 
 from bot.conversation import Conversation
+from bot.rate_limit import QuestionRateLimiter
 from bot.service import NewsService
-from bot.telegram.access import AccessPolicy, QuestionRateLimiter
+from bot.telegram.access import AccessPolicy
 from index.indexing import IndexSummary
 
 

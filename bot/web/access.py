@@ -10,16 +10,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import ipaddress
-import threading
-import time
-from collections import deque
-from collections.abc import Callable, Collection
-from dataclasses import dataclass
+from collections.abc import Collection
 
 from fastapi import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from bot.errors import ConfigError
+from bot.rate_limit import QuestionRateLimiter
 from bot.web.errors import LengthRequired, RateLimited, TooLarge, Unauthorized, error_body
 
 LOCAL = "local"  # the owner of what is asked without tokens
@@ -74,32 +71,11 @@ class Tokens:
         return digest.hex()[:16]
 
 
-@dataclass
-class RateLimiter:
-    """A sliding one-minute window of questions per owner; `per_minute=0` means no limit."""
-
-    per_minute: int
-    window: float = 60.0
-    clock: Callable[[], float] = time.monotonic
-
-    def __post_init__(self) -> None:
-        self._asked: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
-
-    def check(self, owner: str) -> None:
-        """Count a question of `owner`'s; RateLimited when it is one too many."""
-        if self.per_minute <= 0:
-            return
-        now = self.clock()
-        with self._lock:
-            if len(self._asked) > 10_000:
-                self._asked = {k: v for k, v in self._asked.items() if v and v[-1] > now - 60}
-            asked = self._asked.setdefault(owner, deque())
-            while asked and asked[0] <= now - self.window:
-                asked.popleft()
-            if len(asked) >= self.per_minute:
-                raise RateLimited(asked[0] + self.window - now)
-            asked.append(now)
+def count_question(limiter: QuestionRateLimiter, owner: str) -> None:
+    """Count a question of `owner`'s; RateLimited when it is one too many this minute."""
+    decision = limiter.check(owner)
+    if not decision.allowed:
+        raise RateLimited(decision.retry_in)
 
 
 class BodyLimit:

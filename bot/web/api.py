@@ -13,14 +13,14 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
-from bot.answer import Answer
 from bot.conversation import Conversation
 from bot.errors import describe
+from bot.results import Answer
 from bot.web.articles import answer_json, article_id, read_article
 from bot.web.context import Asker, Owner, Web, WebDep
 from bot.web.errors import error_body
 from index.errors import EmptyIndex
-from index.retrieval import Passage
+from index.ranking.retrieval import Passage
 
 router = APIRouter()
 MAX_QUESTION = 4000  # characters; the service reads half of that

@@ -10,10 +10,11 @@ from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import Response
 
+from bot.rate_limit import QuestionRateLimiter
 from bot.service import NewsService
 from bot.settings import OPENAI_API, Settings
 from bot.web import api, openai_compat, page
-from bot.web.access import BodyLimit, RateLimiter, Tokens, parse_tokens
+from bot.web.access import BodyLimit, Tokens, parse_tokens
 from bot.web.context import Web, owner_of, web_of
 from bot.web.conversations import Conversations
 from bot.web.errors import install_error_handlers, unexpected_error
@@ -36,7 +37,7 @@ def create_app(service: NewsService, settings: Settings) -> FastAPI:
     app.state.web = Web(
         service=service,
         tokens=Tokens(parse_tokens(tokens)),
-        limiter=RateLimiter(settings.api_questions_per_minute),
+        limiter=QuestionRateLimiter(settings.api_questions_per_minute),
         conversations=Conversations(
             limit=settings.api_conversations, ttl=settings.api_conversation_ttl
         ),

@@ -14,12 +14,12 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.answer import Answer
+from bot.results import Answer
 from bot.web.errors import NotFound
-from index.articles import decode_text, read_file
 from index.errors import ArticleError
 from index.indexing import file_id
-from index.store import ChunkStore
+from index.reading.articles import decode_text, read_file
+from index.search.store import ChunkStore
 
 _ID = re.compile(r"[0-9a-f]{16}")
 

@@ -7,8 +7,9 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from bot.rate_limit import QuestionRateLimiter
 from bot.service import NewsService
-from bot.web.access import RateLimiter, Tokens
+from bot.web.access import Tokens, count_question
 from bot.web.conversations import Conversations
 from bot.web.metrics import Metrics
 
@@ -17,7 +18,7 @@ from bot.web.metrics import Metrics
 class Web:
     service: NewsService
     tokens: Tokens
-    limiter: RateLimiter
+    limiter: QuestionRateLimiter
     conversations: Conversations
     metrics: Metrics
     max_article_bytes: int
@@ -39,7 +40,7 @@ def owner_of(request: Request) -> str:
 def asker_of(request: Request) -> str:
     """The caller's identity, counted against its questions per minute."""
     owner = owner_of(request)
-    web_of(request).limiter.check(owner)
+    count_question(web_of(request).limiter, owner)
     return owner
 
 

@@ -3,7 +3,7 @@ OpenAI-compatible reply, which a chat client shows as it is."""
 
 from __future__ import annotations
 
-from bot.answer import Answer
+from bot.results import Answer
 
 
 def with_sources(answer: Answer) -> str:

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
-from bot.answer import Answer
+from bot.results import Answer
 from bot.service import IndexStats
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"

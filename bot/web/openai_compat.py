@@ -19,8 +19,9 @@ from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from bot.answer import Answer, Turn
+from bot.conversation import Turn
 from bot.errors import QuestionError, describe
+from bot.results import Answer
 from bot.web.articles import answer_json
 from bot.web.context import Asker, Owner, Web, WebDep
 from bot.web.errors import error_body
