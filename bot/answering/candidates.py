@@ -12,17 +12,25 @@ that only repeats the question is no candidate.
 from __future__ import annotations
 
 import re
-from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence, Set
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from bot.answering.entities import entities, proper_runs
+from bot.answering.mentions import (
+    abbreviated,
+    abbreviates,
+    lemmas_of,
+    name_in,
+    refers_back,
+    stated,
+    token_states,
+    undot,
+    word_forms,
+)
 from index.language.answer_types import parse_day
-from index.language.lexicon import lexicon
-from index.language.question_words import LIGHT_VERBS
 from index.language.questions import Question
-from index.language.vocabulary import stem
 from index.language.words import WORD_WITH_SIGNS as _WORD
 
 if TYPE_CHECKING:
@@ -87,60 +95,7 @@ def read_sentence(
     to; the names, numbers and focus of the question may stand anywhere in its `passage` or the
     article's `title`: the passage is about them.
     """
-    lemmas = _lemmas(doc)
-    around = lemmas | word_forms(context) | word_forms(title)
-    everywhere = around | word_forms(passage)
-    text_around = _undot(" ".join([doc.text, context, title, passage]).casefold())
-    anchors = (
-        [
-            t
-            for t in doc
-            if _states(question.focus, t)
-            or _abbreviates(t, question.focus)
-            or t.lemma_.casefold() in near_focus
-        ]
-        if question.focus
-        else []
-    )
-    verb_tokens = [t for t in doc if _states(question.verb, t)] if question.verb else []
-    names = frozenset(n for n in question.names if _name_in(n, text_around, around))
-    numbers = frozenset(
-        n for n in question.numbers if re.search(rf"(?<![\d.,]){re.escape(n)}(?![\d])", text_around)
-    )
-    days = (
-        not question.days
-        or any(parse_day(ent.text) in question.days for ent in doc.ents)
-        or parse_day(context) in question.days
-    )
-    content = frozenset(c for c in question.content if _stated(c, around))
-    in_passage = frozenset(c for c in question.content if _stated(c, everywhere))
-    text_near = _undot(" ".join([doc.text, context]).casefold())
-    near = lemmas | word_forms(context)
-    statement = Statement(
-        acts=question.verb is None or any(t.pos_ in ("VERB", "AUX") for t in verb_tokens),
-        title_focus=bool(question.focus) and _stated(question.focus or "", set(word_forms(title))),
-        # Whose focus it is ("Thailand's minister") is said in the same sentence as the focus.
-        # (or the sentence before, when this one refers to it: "she earned...").
-        bound=all(
-            _name_in(n, _undot(doc.text.casefold()), lemmas)
-            or (_refers_back(doc) and _name_in(n, _undot(context.casefold()), near))
-            for n in question.bound
-        ),
-        near_focus=question.focus_generic
-        or bool(anchors)
-        or _stated(question.focus or "", near)
-        or _abbreviated(question.focus or "", text_near),
-        focus=question.focus_generic
-        or bool(anchors)
-        or _stated(question.focus or "", everywhere)
-        or _abbreviated(question.focus or "", text_around),
-        verb=question.verb is None or bool(verb_tokens) or _stated(question.verb, around),
-        names=names,
-        numbers=numbers,
-        days=days,
-        content=content,
-        in_passage=in_passage,
-    )
+    anchors, verb_tokens, statement = _statement(question, doc, context, title, passage, near_focus)
     link_to = (
         anchors
         or verb_tokens
@@ -158,6 +113,73 @@ def read_sentence(
     return statement
 
 
+def _statement(
+    question: Question,
+    doc: Doc,
+    context: str,
+    title: str,
+    passage: str,
+    near_focus: frozenset[str],
+) -> tuple[list[Token], list[Token], Statement]:
+    """What the sentence states of the question, with the tokens that state its focus (anchors)
+    and its relation; its candidates are found after."""
+    lemmas = lemmas_of(doc)
+    around = lemmas | word_forms(context) | word_forms(title)
+    everywhere = around | word_forms(passage)
+    text_around = undot(" ".join([doc.text, context, title, passage]).casefold())
+    anchors = (
+        [
+            t
+            for t in doc
+            if token_states(question.focus, t)
+            or abbreviates(t, question.focus)
+            or t.lemma_.casefold() in near_focus
+        ]
+        if question.focus
+        else []
+    )
+    verb_tokens = [t for t in doc if token_states(question.verb, t)] if question.verb else []
+    names = frozenset(n for n in question.names if name_in(n, text_around, around))
+    numbers = frozenset(
+        n for n in question.numbers if re.search(rf"(?<![\d.,]){re.escape(n)}(?![\d])", text_around)
+    )
+    days = (
+        not question.days
+        or any(parse_day(ent.text) in question.days for ent in doc.ents)
+        or parse_day(context) in question.days
+    )
+    content = frozenset(c for c in question.content if stated(c, around))
+    in_passage = frozenset(c for c in question.content if stated(c, everywhere))
+    text_near = undot(" ".join([doc.text, context]).casefold())
+    near = lemmas | word_forms(context)
+    statement = Statement(
+        acts=question.verb is None or any(t.pos_ in ("VERB", "AUX") for t in verb_tokens),
+        title_focus=bool(question.focus) and stated(question.focus or "", set(word_forms(title))),
+        # Whose focus it is ("Thailand's minister") is said in the same sentence as the focus.
+        # (or the sentence before, when this one refers to it: "she earned...").
+        bound=all(
+            name_in(n, undot(doc.text.casefold()), lemmas)
+            or (refers_back(doc) and name_in(n, undot(context.casefold()), near))
+            for n in question.bound
+        ),
+        near_focus=question.focus_generic
+        or bool(anchors)
+        or stated(question.focus or "", near)
+        or abbreviated(question.focus or "", text_near),
+        focus=question.focus_generic
+        or bool(anchors)
+        or stated(question.focus or "", everywhere)
+        or abbreviated(question.focus or "", text_around),
+        verb=question.verb is None or bool(verb_tokens) or stated(question.verb, around),
+        names=names,
+        numbers=numbers,
+        days=days,
+        content=content,
+        in_passage=in_passage,
+    )
+    return anchors, verb_tokens, statement
+
+
 def _candidates(
     question: Question, doc: Doc, link_to: Sequence[Token], known: Mapping[str, str]
 ) -> list[Found]:
@@ -169,43 +191,7 @@ def _candidates(
     elif question.prep is not None and not question.typed:
         spans = [(s, 0.8) for s in _prep_objects(question, doc)]
     else:
-        for ent in _entities(doc, known):
-            fit = question.labels.get(ent.label_, 0.0)
-            if question.kind == "date" and _DURATION.match(ent.text):
-                fit = min(fit, 0.3)  # "27 years" is how long, not when
-            head = ent.root.head
-            if (
-                ent.root.dep_ in _MODIFIER
-                and head.pos_ in ("NOUN", "PROPN")
-                and head not in link_to
-            ):
-                # "U.S. HIMARS", "Malaysia's minister": it says which, it is not the thing.
-                fit *= 0.5
-            if fit > 0:
-                spans.append((ent, fit))
-        if question.kind == "person":
-            # A name the model took for a place or a thing ("Amara Nightingale", FAC) is still
-            # shaped like a person's: two to four capitalised proper nouns.
-            taken = {t.i for s, _ in spans for t in s}
-            for run in _proper_runs(doc):
-                if 2 <= len(run) <= 4 and not any(t.i in taken for t in run):
-                    spans.append((run, 0.6))
-        if question.kind == "place":
-            # "near the city of Mendon": a name after a word of place is a place.
-            taken = {t.i for s, _ in spans for t in s}
-            for run in _proper_runs(doc):
-                head = run.root.head
-                placed = head.lower_ in _PLACE_WORDS or (
-                    head.lower_ == "of" and head.head.lemma_.casefold() in _PLACE_NOUNS
-                )
-                if placed and not any(t.i in taken for t in run):
-                    spans.append((run, 0.6))
-        if question.kind == "named":
-            taken = {t.i for s, _ in spans for t in s}
-            for chunk in doc.noun_chunks:
-                proper = [t for t in chunk if t.pos_ == "PROPN"]
-                if proper and not any(t.i in taken for t in chunk):
-                    spans.append((doc[proper[0].i : proper[-1].i + 1], 0.6))
+        spans = _typed_spans(question, doc, link_to, known)
     found: list[Found] = []
     for span, fit in spans:
         label = span.label_
@@ -234,6 +220,48 @@ def _candidates(
     return found
 
 
+def _typed_spans(
+    question: Question, doc: Doc, link_to: Sequence[Token], known: Mapping[str, str]
+) -> list[tuple[Span, float]]:
+    """The sentence's entities of the kinds the question wants, each with how well it fits, and
+    runs of names shaped like the kind when the model gave them another label."""
+    spans: list[tuple[Span, float]] = []
+    for ent in entities(doc, known):
+        fit = question.labels.get(ent.label_, 0.0)
+        if question.kind == "date" and _DURATION.match(ent.text):
+            fit = min(fit, 0.3)  # "27 years" is how long, not when
+        head = ent.root.head
+        if ent.root.dep_ in _MODIFIER and head.pos_ in ("NOUN", "PROPN") and head not in link_to:
+            # "U.S. HIMARS", "Malaysia's minister": it says which, it is not the thing.
+            fit *= 0.5
+        if fit > 0:
+            spans.append((ent, fit))
+    if question.kind == "person":
+        # A name the model took for a place or a thing ("Amara Nightingale", FAC) is still
+        # shaped like a person's: two to four capitalised proper nouns.
+        taken = {t.i for s, _ in spans for t in s}
+        for run in proper_runs(doc):
+            if 2 <= len(run) <= 4 and not any(t.i in taken for t in run):
+                spans.append((run, 0.6))
+    if question.kind == "place":
+        # "near the city of Mendon": a name after a word of place is a place.
+        taken = {t.i for s, _ in spans for t in s}
+        for run in proper_runs(doc):
+            head = run.root.head
+            placed = head.lower_ in _PLACE_WORDS or (
+                head.lower_ == "of" and head.head.lemma_.casefold() in _PLACE_NOUNS
+            )
+            if placed and not any(t.i in taken for t in run):
+                spans.append((run, 0.6))
+    if question.kind == "named":
+        taken = {t.i for s, _ in spans for t in s}
+        for chunk in doc.noun_chunks:
+            proper = [t for t in chunk if t.pos_ == "PROPN"]
+            if proper and not any(t.i in taken for t in chunk):
+                spans.append((doc[proper[0].i : proper[-1].i + 1], 0.6))
+    return spans
+
+
 _DURATION = re.compile(
     r"^(about |some |nearly |almost |more than |over )?[\d.,]+\s*(-\s*)?"
     r"(years?|months?|weeks?|days?|hours?|minutes?)\b(?! ago)",
@@ -242,81 +270,8 @@ _DURATION = re.compile(
 _MODIFIER = frozenset({"compound", "amod", "poss", "nmod"})
 
 
-def known_entities(docs: Iterable[Doc]) -> dict[str, str]:
-    """Each entity's text with the label the model gave it most often over several sentences
-    of the same passages: a name is one thing throughout, so where the model misses it once or
-    calls it something else ("Ines Marchetti" a PRODUCT in one sentence of two), it is still
-    known. A tie goes to the label news names most often (a person first)."""
-    counts: dict[str, Counter[str]] = {}
-    for doc in docs:
-        for ent in doc.ents:
-            if ent.label_ in _NAMED_LABELS and len(ent.text) > 3 and ent.text[:1].isupper():
-                counts.setdefault(ent.text, Counter())[ent.label_] += 1
-    return {
-        text: max(labels, key=lambda label: (labels[label], -_LABEL_ORDER.index(label)))
-        for text, labels in counts.items()
-    }
-
-
-_LABEL_ORDER = ("PERSON", "ORG", "GPE", "LOC", "FAC", "EVENT", "WORK_OF_ART", "PRODUCT")
-_NAMED_LABELS = frozenset(_LABEL_ORDER)
-
-
-def _entities(doc: Doc, known: Mapping[str, str]) -> list[Span]:
-    """The parse's entities, with "X of Y" made one where the model cut it ("Straits" "of"
-    "Malacca", "Bank" "of" "America"), and the names the other sentences know."""
-    ents: list[Span] = []
-    for e in doc.ents:
-        label = known.get(e.text, e.label_)
-        relabelled = e if label == e.label_ else doc.char_span(e.start_char, e.end_char, label)
-        ents.append(relabelled if relabelled is not None else e)
-    taken = {t.i for ent in ents for t in ent}
-    for text, label in known.items():
-        for m in re.finditer(rf"(?<!\w){re.escape(text)}(?!\w)", doc.text):
-            span = doc.char_span(m.start(), m.end(), label=label)
-            if span is not None and not any(t.i in taken for t in span):
-                ents.append(span)
-                taken |= {t.i for t in span}
-    ents.sort(key=lambda e: e.start)
-    out: list[Span] = []
-    i = 0
-    while i < len(ents):
-        ent = ents[i]
-        nxt = ents[i + 1] if i + 1 < len(ents) else None
-        if (
-            nxt is not None
-            and nxt.start == ent.end + 1
-            and doc[ent.end].lower_ == "of"
-            and ent.label_ in ("LOC", "GPE", "FAC", "ORG")
-            and nxt.label_ in ("LOC", "GPE", "FAC", "ORG")
-        ):
-            merged = doc[ent.start : nxt.end]
-            merged.label_ = ent.label_
-            out.append(merged)
-            i += 2
-            continue
-        out.append(ent)
-        i += 1
-    return out
-
-
 _PLACE_WORDS = frozenset({"in", "at", "near", "outside", "off", "from", "to", "across"})
 _PLACE_NOUNS = frozenset({"city", "town", "village", "state", "county", "province", "region"})
-
-
-def _proper_runs(doc: Doc) -> list[Span]:
-    """Runs of title-case proper nouns."""
-    runs: list[Span] = []
-    start = None
-    for t in [*doc, None]:
-        if t is not None and t.pos_ == "PROPN" and t.text[:1].isupper() and t.text[1:].islower():
-            start = t.i if start is None else start
-            continue
-        if start is not None:
-            end = t.i if t is not None else len(doc)
-            runs.append(doc[start:end])
-            start = None
-    return runs
 
 
 def _roles(question: Question, doc: Doc) -> list[Span]:
@@ -325,7 +280,7 @@ def _roles(question: Question, doc: Doc) -> list[Span]:
     out: list[Span] = []
     for ent in doc.ents:
         if ent.label_ != "PERSON" or not any(
-            _name_in(n, ent.text.casefold(), set()) for n in question.names
+            name_in(n, ent.text.casefold(), set()) for n in question.names
         ):
             continue
         root = ent.root
@@ -433,121 +388,3 @@ def _key(text: str, question: Question) -> str:
     if question.kind == "date" and (day := parse_day(text)) is not None:
         return f"{day[0]:02d}-{day[1]:02d}"
     return " ".join(w.casefold() for w in _WORD.findall(text))
-
-
-def _lemmas(doc: Doc) -> set[str]:
-    words = [_undot(t.lower_) for t in doc]
-    return {t.lemma_.casefold() for t in doc} | set(words) | {f"~{s}" for s in stem(words)}
-
-
-@lru_cache(maxsize=4096)
-def word_forms(text: str) -> frozenset[str]:
-    """The words of `text` (unparsed: the sentence before, a title, a passage) and their stems,
-    marked "~" ("~sign" for "signed"): enough to tell whether a lemma is there, at a fraction of
-    a parse's or WordNet's cost."""
-    words = _WORD.findall(_undot(text.casefold()))
-    return frozenset(words) | frozenset(f"~{s}" for s in stem(words))
-
-
-def _undot(text: str) -> str:
-    """Dotted abbreviations closed up: "u.s." is "us"."""
-    return re.sub(r"(?<=\b\w)\.(?=\w\b)|(?<=\b\w\.\w)\.", "", text)
-
-
-def _states(lemma: str | None, token: Token) -> bool:
-    """Whether the token says `lemma`: the same lemma or word, or a word WordNet relates."""
-    if lemma is None or token.is_punct:
-        return False
-    own = token.lemma_.casefold()
-    # One way only: WordNet's relations are near enough symmetric, and looking up every word of
-    # every sentence would cost more than the parse.
-    return own == lemma or token.lower_ == lemma or own in related(lemma)
-
-
-def _stated(lemma: str, words: Set[str]) -> bool:
-    if not lemma:
-        return False
-    if lemma in words:
-        return True
-    return bool(related(lemma) & words or _stemmed(lemma) & words)
-
-
-@lru_cache(maxsize=8192)
-def _stemmed(lemma: str) -> frozenset[str]:
-    """The stems of `lemma` and of the words WordNet relates to it, marked as `word_forms`'."""
-    words = [lemma, *related(lemma)]
-    return frozenset(f"~{s}" for s in stem(words))
-
-
-@lru_cache(maxsize=8192)
-def related(lemma: str) -> frozenset[str]:
-    """`lemma` and the words that may say it (WordNet's synonyms and derivations), words of a
-    collocation apart, light verbs left out ("take part" is not "take")."""
-    if lemma in LIGHT_VERBS:
-        return frozenset()
-    lex = lexicon()
-    words = set(lex.related(lemma)) | set(lex.spelling_variants(lemma)) | set(lex.name_forms(lemma))
-    return frozenset(w for w in words if "_" not in w and " " not in w and w not in LIGHT_VERBS)
-
-
-_BACK = frozenset({"he", "she", "it", "they", "his", "her", "its", "their", "him", "them"})
-
-
-def _refers_back(doc: Doc) -> bool:
-    return any(t.lower_ in _BACK for t in doc)
-
-
-def _abbreviates(token: Token, word: str) -> bool:
-    """ "Sen." for "senator"."""
-    text = token.text
-    return (
-        len(word) > 4
-        and text.endswith(".")
-        and 3 <= len(text) <= 5
-        and word.startswith(text[:-1].casefold())
-    )
-
-
-def _abbreviated(word: str, text: str) -> bool:
-    """ "Sen." for "senator", "Gov." for "governor": a word's first letters and a full stop."""
-    return len(word) > 4 and bool(re.search(rf"\b{re.escape(word[:3])}[a-z]{{0,2}}\.\s", text))
-
-
-def name_stated(name: str, text: str) -> bool:
-    """Whether unparsed `text` states `name` (its family name, its whole, or a form of it)."""
-    return _name_in(name, _undot(text.casefold()), word_forms(text))
-
-
-def _name_in(name: str, text: str, words: Iterable[str]) -> bool:
-    """A name is stated when its last word is (its family name, a company's main word), or the
-    whole of it, or a form WordNet gives ("Malaysian" for "Malaysia")."""
-    parts = [w.casefold() for w in _WORD.findall(name) if len(w) > 1 or w.isupper()]
-    if not parts:
-        return True
-    if re.search(rf"\b{re.escape(parts[-1])}\b", text) or re.search(
-        rf"\b{re.escape(' '.join(parts))}\b", text
-    ):
-        return True
-    forms = lexicon().name_forms(name)
-    return any(re.search(rf"\b{re.escape(f)}\b", text) for f in forms)
-
-
-def nouns_meaning(
-    focus: str, docs: Iterable[Doc], embed: Callable[[list[str]], Any], threshold: float
-) -> frozenset[str]:
-    """The lemmas of the sentences' nouns that the embedding model finds close to `focus` as
-    written ("officials" for "officers"). A broader word may be one ("ships" for "warships"):
-    what decides is whether the parse links the answer to it."""
-    written: dict[str, str] = {}
-    for doc in docs:
-        for t in doc:
-            if t.pos_ == "NOUN" and t.text.isalpha():
-                written.setdefault(t.lower_, t.lemma_.casefold())
-    if not written:
-        return frozenset()
-    words = sorted(written)
-    vectors = embed([focus, *words])
-    similar = vectors[1:] @ vectors[0]
-    return frozenset(
-        written[w] for w, sim in zip(words, similar, strict=True) if float(sim) >= threshold
-    )

@@ -23,7 +23,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
-from bot.answering.candidates import Found, Statement, name_stated
+from bot.answering.candidates import Found, Statement
+from bot.answering.mentions import name_stated
 from bot.results import Disagreement, DisagreementValue
 from index.language.dates import HEADER_LINE
 from index.language.questions import Question

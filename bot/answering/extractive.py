@@ -10,31 +10,21 @@ question loses. When one candidate clearly wins, it leads the answer as the shor
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
-from functools import lru_cache
+from dataclasses import dataclass, replace
 
 from bot.answering.answerability import Coverage, CoverageConfig, Idf, coverage
-from bot.answering.candidates import (
-    Found,
-    Statement,
-    known_entities,
-    nouns_meaning,
-    read_sentence,
-)
+from bot.answering.candidates import read_sentence
 from bot.answering.disagreement import Quoted, disagreement
+from bot.answering.entities import known_entities
+from bot.answering.mentions import nouns_meaning
 from bot.answering.refusal import refusal
+from bot.answering.sentences import QuestionWords, Sentence, find_pattern_answers, sentences_of
 from bot.results import SHORT_ANSWER_SEP, Answer, Citation, ShortAnswer
 from index.embedding import Embedder
-from index.language.answer_types import answer_kind, answer_spans, answer_strength, parse_day
-from index.language.dates import DATELINE, HEADER_LINE
+from index.language.answer_types import answer_kind
 from index.language.pipeline import parse
-from index.language.question_text import search_terms
 from index.language.questions import Question, analyse
-from index.language.vocabulary import stem, stopwords
-from index.language.words import WORD_WITH_SIGNS as _WORD
-from index.language.words import tokenize
 from index.ranking.retrieval import Passage
 from index.ranking.syndication import CopyGroups
 
@@ -75,48 +65,12 @@ class ExtractiveConfig:
 
 
 @dataclass
-class _Span:
-    start: int  # offsets into the sentence's text
-    end: int
-    key: str  # the candidate, folded, to count the articles that state it
-    proximity: float = 0.0  # 1 right beside a question word, towards 0 far from any
-    files: int = 1  # how many retrieved articles state it
-    precision: float = 1.0  # for a date: 1 the full date, less a day or a year alone
-
-    @property
-    def strength(self) -> float:
-        """How surely it is the answer: a precise mention near the question's words, stated by
-        more than one article (each other article counting as much as being right beside)."""
-        return self.precision * (1.0 + self.proximity) + min(self.files - 1, 2)
-
-
-@dataclass
-class _Candidate:
-    passage: Passage
-    start: int
-    end: int
-    text: str
-    tokens: frozenset[str]
-    # The sentence before it in the passage, which its "it" and "they" refer to.
-    context_text: str = ""
-    spans: list[_Span] = field(default_factory=list)  # candidate answers, by their shape
-    statement: Statement | None = None  # what the parse found in it, for the top sentences
-    relevance: float = 0.0  # words (and, once embedded, meaning) alone, 0 to 1
-    score: float = 0.0
-
-    @property
-    def best(self) -> Found | None:
-        found = self.statement.found if self.statement is not None else []
-        return max(found, key=lambda f: f.strength, default=None)
-
-
-@dataclass
 class Reading:
     """A question read against its passages: the sentences, best answer first, and whether
     they cover it (`coverage.covered`)."""
 
     question: Question
-    candidates: list[_Candidate]
+    candidates: list[Sentence]
     coverage: Coverage
 
 
@@ -165,7 +119,7 @@ class ExtractiveAnswerer:
                 missing=reading.coverage.missing,
             )
         cfg = self.config
-        groups = CopyGroups[_Candidate](cfg.duplicate_overlap)  # each claim with its copies
+        groups = CopyGroups[Sentence](cfg.duplicate_overlap)  # each claim with its copies
         for cand in candidates:
             if cand.score < candidates[0].score * cfg.keep_ratio:
                 break
@@ -178,28 +132,7 @@ class ExtractiveAnswerer:
             leads.append((group[0], n))
             n += len(group)
         short = self._short_answer(leads, candidates, reading.question)
-        citations: list[Citation] = []
-        parts: list[str] = []
-        quoted: list[Quoted] = []
-        for group in chosen:
-            markers = []
-            for cand in group:
-                n = len(citations) + 1
-                if cand.statement is not None:
-                    quoted.append(_quoted(cand, n))
-                citations.append(
-                    Citation.of_chunk(
-                        n,
-                        cand.passage.chunk,
-                        quote=cand.text,
-                        start=cand.start,
-                        end=cand.end,
-                        score=round(cand.score, 4),
-                        also_in=_also_in(cand, group),
-                    )
-                )
-                markers.append(f"[{n}]")
-            parts.append(f"{_as_quote(group[0].text)} {''.join(markers)}")
+        citations, parts, quoted = _cite(chosen)
         text = " ".join(parts)
         differ = disagreement(reading.question, quoted)
         if differ is not None:
@@ -221,8 +154,8 @@ class ExtractiveAnswerer:
 
     def _short_answer(
         self,
-        leads: Sequence[tuple[_Candidate, int]],
-        ranked: Sequence[_Candidate],
+        leads: Sequence[tuple[Sentence, int]],
+        ranked: Sequence[Sentence],
         question: Question,
     ) -> ShortAnswer | None:
         """The candidate of a quoted sentence that clearly wins, as a span of its citation: of
@@ -273,17 +206,17 @@ class ExtractiveAnswerer:
 
     def rank_sentences(
         self, question: str, passages: Sequence[Passage], analysis: Question | None = None
-    ) -> list[_Candidate]:
+    ) -> list[Sentence]:
         """The passages' sentences, best answer first."""
         cfg = self.config
-        candidates = _sentences(passages)
+        candidates = sentences_of(passages)
         if not candidates:
             return []
         analysis = analysis or analyse(question)
-        words = _QuestionWords.of(question)
+        words = QuestionWords.of(question)
         kind = answer_kind(question)
         if kind is not None:
-            _find_answers(candidates, question, kind)
+            find_pattern_answers(candidates, question, kind)
         top = max(passages[0].score, 1e-9)
         for cand in candidates:
             cand.relevance = words.lexical(cand)
@@ -332,7 +265,7 @@ class ExtractiveAnswerer:
         return candidates
 
 
-def _needs_meaning(question: Question, parsed: Sequence[_Candidate]) -> bool:
+def _needs_meaning(question: Question, parsed: Sequence[Sentence]) -> bool:
     """Whether the question's focus must be found by meaning: a role or a counted noun that no
     sentence links a candidate to."""
     if question.focus is None or question.focus_generic or question.kind not in ("person", "count"):
@@ -343,7 +276,7 @@ def _needs_meaning(question: Question, parsed: Sequence[_Candidate]) -> bool:
 _AGREEING_LINK = 0.5
 
 
-def _count_agreement(candidates: Sequence[_Candidate]) -> None:
+def _count_agreement(candidates: Sequence[Sentence]) -> None:
     """How many of the retrieved articles state each candidate in a sentence that links it to
     the question, or under a title that names its focus ("Joe Biden" and "Biden" agree): a number
     or name that only recurs says nothing."""
@@ -369,131 +302,35 @@ def _same_answer(a: str, b: str) -> bool:
     return bool(wa and wb) and (wa <= wb or wb <= wa)
 
 
-@dataclass(frozen=True)
-class _QuestionWords:
-    """The question's terms (stemmed, as indexed) and its numbers."""
-
-    terms: frozenset[str]
-    numbers: frozenset[str]
-
-    @classmethod
-    def of(cls, question: str) -> _QuestionWords:
-        return cls(
-            terms=frozenset(tokenize([search_terms(question)])[0]),
-            numbers=frozenset(_NUMBER.findall(question)),
-        )
-
-    def lexical(self, cand: _Candidate) -> float:
-        """The share of the question's terms that the sentence holds."""
-        return len(self.terms & cand.tokens) / len(self.terms) if self.terms else 0.0
-
-    def numbers_missing(self, cand: _Candidate) -> float:
-        """The share of the question's numbers that the sentence and the one before don't state."""
-        if not self.numbers:
-            return 0.0
-        stated = set(_NUMBER.findall(f"{cand.context_text} {cand.text}"))
-        return len(self.numbers - stated) / len(self.numbers)
-
-
-def _sentences(passages: Sequence[Passage]) -> list[_Candidate]:
-    """Every sentence of the passages worth quoting (four words or more), each once."""
-    found: list[tuple[Passage, int, int, str, str]] = []
-    seen: set[tuple[str, str]] = set()
-    for passage in passages:
-        chunk = passage.chunk
-        previous = ""
-        for start, end in chunk.sentences:
-            text = chunk.text_at(start, end)
-            if HEADER_LINE.match(text):
-                continue
-            if dateline := DATELINE.match(text):
-                # "Apr 13, 2017 ... ": when a snippet appeared, not what it says; quoted without.
-                start += dateline.end()
-                text = text[dateline.end() :]
-            context, previous = previous, text
-            # "New York (CNN Business) —" alone on its line is a dateline, not a statement.
-            if (
-                len(text.split()) < 4
-                or text.rstrip().endswith(("—", "–"))
-                or ((chunk.file, text) in seen)
-            ):
-                continue
-            seen.add((chunk.file, text))
-            found.append((passage, start, end, text, context))
-    # One call for all: the tokenizer's cost is mostly per call.
-    tokens = tokenize([text for _, _, _, text, _ in found])
-    return [
-        _Candidate(passage, start, end, text, frozenset(words), context_text=context)
-        for (passage, start, end, text, context), words in zip(found, tokens, strict=True)
-    ]
+def _cite(chosen: Sequence[Sequence[Sentence]]) -> tuple[list[Citation], list[str], list[Quoted]]:
+    """Each chosen claim quoted once with a marker for every article that states it, numbered
+    in order; and the quoted sentences, for telling whether they disagree."""
+    citations: list[Citation] = []
+    parts: list[str] = []
+    quoted: list[Quoted] = []
+    for group in chosen:
+        markers = []
+        for cand in group:
+            n = len(citations) + 1
+            if cand.statement is not None:
+                quoted.append(_quoted(cand, n))
+            citations.append(
+                Citation.of_chunk(
+                    n,
+                    cand.passage.chunk,
+                    quote=cand.text,
+                    start=cand.start,
+                    end=cand.end,
+                    score=round(cand.score, 4),
+                    also_in=_also_in(cand, group),
+                )
+            )
+            markers.append(f"[{n}]")
+        parts.append(f"{_as_quote(group[0].text)} {''.join(markers)}")
+    return citations, parts, quoted
 
 
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
-
-
-def _find_answers(candidates: list[_Candidate], question: str, kind: str) -> None:
-    """Each sentence's candidate answers, how near the question's words they stand, and how many
-    of the articles state each one."""
-    asked = set(stem([w for w in _WORD.findall(question.casefold()) if w not in stopwords()]))
-    # Words written in lower case somewhere in these sentences are ordinary words, not names.
-    common = frozenset(w for cand in candidates for w in _WORD.findall(cand.text) if w.islower())
-    spans: list[tuple[_Candidate, _Span]] = []
-    for cand in candidates:
-        for a, b in answer_spans(cand.text, question, kind, common):
-            key = _answer_key(cand.text[a:b], kind)
-            if not key:
-                continue
-            span = _Span(a, b, key, proximity=_proximity(cand, a, b, asked))
-            if kind == "date":
-                span.precision = answer_strength(cand.text[a:b], question, "date")
-            cand.spans.append(span)
-            spans.append((cand, span))
-    # Two mentions agree when one's words hold the other's: "Joe Biden" and "Biden".
-    files_of: dict[str, set[str]] = {}
-    for cand, span in spans:
-        files_of.setdefault(span.key, set()).update(cand.passage.files)
-    words = {key: set(key.split()) for key in files_of}
-    for _, span in spans:
-        agreeing: set[str] = set()
-        for key, files in files_of.items():
-            if words[key] <= words[span.key] or words[span.key] <= words[key]:
-                agreeing |= files
-        span.files = len(agreeing)
-
-
-def _answer_key(text: str, kind: str) -> str:
-    """A candidate answer in the form its mentions share: folded words; a date as month and day."""
-    if kind == "date" and (day := parse_day(text)) is not None:
-        return f"{day[0]:02d}-{day[1]:02d}"
-    return " ".join(w.casefold() for w in _WORD.findall(text))
-
-
-def _proximity(cand: _Candidate, start: int, end: int, asked: set[str]) -> float:
-    """1 / (1 + the words between the span and the nearest question word): in its sentence, or
-    else in the sentence before, counting the words in between."""
-    text = cand.text
-    gaps = []
-    for m in _WORD.finditer(text):
-        if _stem_of(m.group(0)) not in asked:
-            continue
-        if m.end() <= start:
-            gaps.append(len(_WORD.findall(text[m.end() : start])))
-        elif m.start() >= end:
-            gaps.append(len(_WORD.findall(text[end : m.start()])))
-    if not gaps and cand.context_text:
-        before = [m for m in _WORD.finditer(cand.context_text) if _stem_of(m.group(0)) in asked]
-        if before:
-            tail = len(_WORD.findall(cand.context_text[before[-1].end() :]))
-            gaps.append(tail + len(_WORD.findall(text[:start])))
-    return 1.0 / (1.0 + min(gaps)) if gaps else 0.0
-
-
-@lru_cache(maxsize=8192)
-def _stem_of(word: str) -> str:
-    return stem([word.casefold()])[0]
-
-
-def _quoted(cand: _Candidate, n: int) -> Quoted:
+def _quoted(cand: Sentence, n: int) -> Quoted:
     assert cand.statement is not None
     chunk = cand.passage.chunk
     return Quoted(
@@ -508,7 +345,7 @@ def _quoted(cand: _Candidate, n: int) -> Quoted:
     )
 
 
-def _also_in(cand: _Candidate, group: Sequence[_Candidate]) -> tuple[str, ...]:
+def _also_in(cand: Sentence, group: Sequence[Sentence]) -> tuple[str, ...]:
     """The other files that report this sentence: its group's and the passage's syndicated copies."""
     files = [c.passage.file for c in group if c is not cand]
     files += [d.file for d in cand.passage.duplicates if cand.text in d.text]
