@@ -236,6 +236,17 @@ class Answer:
         lead = f"{self.short_answer.text}{SHORT_ANSWER_SEP}" if self.short_answer else ""
         return self.text[len(lead) :] if lead and self.text.startswith(lead) else self.text
 
+    @property
+    def differs(self) -> tuple[str, str] | None:
+        """When the sources differ: the sentence that says so, and the quotes after it, for front
+        ends that show that sentence apart."""
+        if self.disagreement is None:
+            return None
+        summary = self.disagreement.summary
+        if not self.text.startswith(summary):
+            return None
+        return summary, self.text[len(summary) :]
+
     def quoted_chunk(self, citation: Citation) -> ChunkRecord | None:
         """The retrieved chunk that holds the citation's quote, if the answer kept it."""
         return quoted_chunk(citation, self.passages)

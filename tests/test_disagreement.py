@@ -149,8 +149,13 @@ def test_two_sources_stating_different_values_are_both_given_newest_first(
     assert dates == sorted(dates, reverse=True)
     # No one value is picked as the answer, and each value is cited.
     assert answer.short_answer is None
-    cited = {c.n for c in answer.citations}
-    assert all(set(v.citations) <= cited and v.citations for v in answer.disagreement.values)
+    cited = {c.n: c for c in answer.citations}
+    assert all(set(v.citations) <= set(cited) and v.citations for v in answer.disagreement.values)
+    # Each value's own sentence is quoted, with its marker, even where the two read alike.
+    for v in answer.disagreement.values:
+        n = v.citations[0]
+        assert f"“{cited[n].quote}” [{n}]" in answer.text
+        assert v.value in cited[n].quote
 
 
 def test_a_report_that_says_it_corrects_is_shown_as_the_update(service: NewsService) -> None:

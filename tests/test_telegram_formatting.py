@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from bot.rate_limit import QuestionRateLimiter
 from bot.redaction import MASK, protect
-from bot.results import Answer, Citation, Source
+from bot.results import Answer, Citation, Disagreement, DisagreementValue, Source
 from bot.telegram.access import AccessPolicy, Verdict
 from bot.telegram.formatting import answer_messages, escape, passage_html, sources_html
 from bot.telegram.handlers import citation_number
@@ -363,3 +363,39 @@ def test_every_message_of_any_answer_is_telegram_html_that_fits(
             assert any(link == c.url for c in citations) or any(link == s.url for s in closest), (
                 link[:80]
             )
+
+
+def test_sources_that_differ_lead_in_bold_before_the_quotes() -> None:
+    differ = Disagreement(
+        (
+            DisagreementValue("250", (2,), "Flood <toll>", "2025-10-31"),
+            DisagreementValue("300", (1,), "Floods kill", "2025-10-30"),
+        )
+    )
+    quotes = "“Officials said 300 died.” [1] “The government said 250 died.” [2]"
+    answer = Answer(
+        question="How many died?",
+        text=f"{differ.summary} {quotes}",
+        citations=(
+            Citation(
+                1, "a.txt", "Floods kill", "2025-10-30", "Officials said 300 died.", 0, 24, 1.0
+            ),
+            Citation(
+                2,
+                "b.txt",
+                "Flood <toll>",
+                "2025-10-31",
+                "The government said 250 died.",
+                0,
+                29,
+                1.0,
+            ),
+        ),
+        disagreement=differ,
+    )
+    (message,) = answer_messages(answer)
+    assert message.startswith(
+        "<b>Sources differ: “Flood &lt;toll&gt;” (2025-10-31) says 250 [2]; “Floods kill” "
+        "(2025-10-30) says 300 [1].</b> “Officials said 300 died.” [1]"
+    )
+    assert parse_telegram_html(message)

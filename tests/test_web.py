@@ -25,6 +25,7 @@ from tests.conftest import _OUR_VARS, SEED_A, SEEDS, run_newsbot
 from tests.support.capable_answers import Question, ScriptedModel, Sentence
 from tests.support.llm_server import ScriptedServer, free_port
 from tests.support.newsbot_web import ServedApp
+from tests.test_disagreement import ARTICLES as DISAGREEING
 
 ASKED = "Which agreement was renewed?"
 REFUSED = "Who won the 2030 World Cup?"
@@ -40,6 +41,8 @@ HOSTILE_TEXT = (
     "The ferry pier at Kelp Point will cost $4.2 million, the council said.\n"
 )
 PIER = "How much will the ferry pier at Kelp Point cost?"
+FLOODS = ("flood-herald.txt", "flood-courier.txt")
+DIFFER = "How many people died in the Ebro valley floods?"
 PAGE = "091_lighthouse.html"  # an article whose text is a snapshot, with its address
 PAGE_URL = "https://news.example.org/2025/11/lighthouse"
 PAGE_HTML = f"""<!doctype html><html lang="en"><head>
@@ -62,6 +65,8 @@ def corpus(tmp_path_factory: pytest.TempPathFactory, cache_home: Path) -> tuple[
     shutil.copytree(SEEDS, articles)
     (articles / HOSTILE).write_text(HOSTILE_TEXT, encoding="utf-8")
     (articles / PAGE).write_text(PAGE_HTML, encoding="utf-8")
+    for name in FLOODS:  # two outlets, two death tolls: sources that differ
+        (articles / name).write_text(DISAGREEING[name] + "\n", encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if not k.startswith(_OUR_VARS)}
     env |= {"NEWSBOT_DATA_DIR": str(root / "data"), "XDG_CACHE_HOME": str(cache_home)}
     subprocess.run(
@@ -227,7 +232,7 @@ def test_stats_health_readiness_and_metrics(client: httpx.Client) -> None:
     ready = client.get("/readyz").json()
     assert ready["status"] == "ready" and "model" not in ready["checks"]
     stats = client.get("/api/stats").json()
-    assert stats["articles"] == 4 and stats["answerer"] == "extractive"
+    assert stats["articles"] == 4 + len(FLOODS) and stats["answerer"] == "extractive"
     before = client.get("/metrics").text
     client.post("/api/ask", json={"question": REFUSED})
     client.post("/api/ask", json={"question": "  "})
@@ -242,7 +247,7 @@ def test_stats_health_readiness_and_metrics(client: httpx.Client) -> None:
         value(after.text, "newsbot_refusals_total") == value(before, "newsbot_refusals_total") + 1
     )
     assert value(after.text, 'newsbot_errors_total{kind="QuestionError"}') >= 1
-    assert value(after.text, "newsbot_index_articles") == 4
+    assert value(after.text, "newsbot_index_articles") == 4 + len(FLOODS)
     assert value(after.text, "newsbot_index_last_change_timestamp_seconds") > 0
     assert "newsbot_answer_seconds_bucket" in after.text
     assert "World Cup" not in after.text
@@ -636,3 +641,11 @@ def test_readyz_says_when_the_model_does_not_answer(
         alive = httpx.get(served.url("/healthz"), timeout=30)
     assert got.status_code == 502 and "the model server does not answer" in got.json()["error"]
     assert alive.status_code == 200
+
+
+def test_sources_that_differ_are_listed_with_their_citations(client: httpx.Client) -> None:
+    data = client.post("/api/ask", json={"question": DIFFER}).json()
+    assert [d["value"] for d in data["disagreements"]] == ["250", "300"]
+    files = {c["n"]: c["file"] for c in data["citations"]}
+    assert [files[d["citations"][0]] for d in data["disagreements"]] == list(reversed(FLOODS))
+    assert data["answer"].startswith("Sources differ: ")

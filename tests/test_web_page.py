@@ -18,6 +18,7 @@ import pytest
 from tests.support.newsbot_web import ServedApp
 from tests.test_web import (  # the same articles and server as the API's tests
     ASKED,
+    DIFFER,
     FOLLOW_UP,
     HOSTILE,
     PIER,
@@ -164,3 +165,16 @@ def test_with_tokens_the_page_asks_for_one(
         answered = ask(page, ASKED)
         assert answered.locator("strong.short-answer").inner_text() == "Cross-Servicing Agreement"
         context.close()
+
+
+def test_sources_that_differ_are_shown_as_such(page: Any, tmp_path: Path) -> None:
+    answer = ask(page, DIFFER)
+    box = answer.locator(".disagreement")
+    assert box.get_by_role("heading").inner_text() == "Sources differ"
+    items = box.locator("li")
+    assert [items.nth(i).inner_text() for i in range(items.count())] == [
+        "250 (2025-10-31) [2]",
+        "300 (2025-10-30) [1]",
+    ]
+    assert answer.locator("strong.short-answer").count() == 0
+    page.screenshot(path=str(tmp_path / "disagreement.png"), full_page=True)

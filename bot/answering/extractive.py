@@ -132,9 +132,11 @@ class ExtractiveAnswerer:
             leads.append((group[0], n))
             n += len(group)
         short = self._short_answer(leads, candidates, reading.question)
-        citations, parts, quoted = _cite(chosen)
-        text = " ".join(parts)
+        citations, quoted = _cite(chosen)
         differ = disagreement(reading.question, quoted)
+        # Copies of one report are quoted once; when the sources differ, a rewrite that states
+        # another value is no copy: each sentence is quoted with its own markers.
+        text = " ".join(_quotes(chosen, citations, each_sentence=differ is not None))
         if differ is not None:
             # Which source is right is not for the answer to pick: it says what each states.
             short = None
@@ -302,14 +304,12 @@ def _same_answer(a: str, b: str) -> bool:
     return bool(wa and wb) and (wa <= wb or wb <= wa)
 
 
-def _cite(chosen: Sequence[Sequence[Sentence]]) -> tuple[list[Citation], list[str], list[Quoted]]:
-    """Each chosen claim quoted once with a marker for every article that states it, numbered
-    in order; and the quoted sentences, for telling whether they disagree."""
+def _cite(chosen: Sequence[Sequence[Sentence]]) -> tuple[list[Citation], list[Quoted]]:
+    """A citation for every article that states each chosen claim, numbered in order; and the
+    quoted sentences, for telling whether they disagree."""
     citations: list[Citation] = []
-    parts: list[str] = []
     quoted: list[Quoted] = []
     for group in chosen:
-        markers = []
         for cand in group:
             n = len(citations) + 1
             if cand.statement is not None:
@@ -325,9 +325,25 @@ def _cite(chosen: Sequence[Sequence[Sentence]]) -> tuple[list[Citation], list[st
                     also_in=_also_in(cand, group),
                 )
             )
-            markers.append(f"[{n}]")
-        parts.append(f"{_as_quote(group[0].text)} {''.join(markers)}")
-    return citations, parts, quoted
+    return citations, quoted
+
+
+def _quotes(
+    chosen: Sequence[Sequence[Sentence]], citations: Sequence[Citation], *, each_sentence: bool
+) -> list[str]:
+    """Each claim quoted once, with the markers of every article that states it (or, with
+    `each_sentence`, each of its different sentences with its own)."""
+    parts: list[str] = []
+    numbers = iter(c.n for c in citations)
+    for group in chosen:
+        markers: dict[str, list[int]] = {}
+        for cand in group:
+            text = cand.text if each_sentence else group[0].text
+            markers.setdefault(text, []).append(next(numbers))
+        parts += [
+            f"{_as_quote(text)} {''.join(f'[{n}]' for n in ns)}" for text, ns in markers.items()
+        ]
+    return parts
 
 
 def _quoted(cand: Sentence, n: int) -> Quoted:

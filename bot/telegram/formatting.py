@@ -56,6 +56,8 @@ def answer_parts(answer: Answer) -> tuple[str, str]:
     body = escape(answer.text)
     if answer.short_answer is not None:
         body = f"<b>{escape(answer.short_answer.text)}</b>{SHORT_ANSWER_SEP}{escape(answer.rest)}"
+    elif (differs := answer.differs) is not None:
+        body = f"<b>{escape(differs[0])}</b>{escape(differs[1])}"
     if answer.notice:
         body = f"<i>{escape(answer.notice)}</i>\n\n{body}"
     if answer.citations:

@@ -53,6 +53,8 @@ def answer_view(answer: Answer) -> RenderableType:
             .append(SHORT_ANSWER_SEP)
             .append_text(answer_text(answer.rest))
         )
+    elif (differs := answer.differs) is not None:
+        parts.append(Text(printable(differs[0]), style=SHORT).append_text(answer_text(differs[1])))
     else:
         parts.append(answer_text(answer.text))
     if answer.verified is not None:

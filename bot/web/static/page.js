@@ -98,6 +98,20 @@ function sourceItem(c) {
   return li;
 }
 
+function disagreementBlock(data) {
+  // The articles state different values for what was asked: each with its sources, newest first.
+  const box = el("div", null, "disagreement");
+  box.setAttribute("role", "note");
+  box.append(el("h3", data.updated ? "Updated since first reported" : "Sources differ"));
+  const list = el("ul");
+  for (const d of data.disagreements) {
+    const cited = d.citations.map((n) => "[" + n + "]").join("");
+    list.append(el("li", d.value + (d.date ? " (" + d.date + ")" : "") + " " + cited));
+  }
+  box.append(list);
+  return box;
+}
+
 function refusalBlock(data) {
   const box = el("div", null, "refusal");
   box.setAttribute("role", "note");
@@ -115,6 +129,7 @@ function render(turn, data) {
     turn.append(refusalBlock(data));
     return;
   }
+  if (data.disagreements && data.disagreements.length) turn.append(disagreementBlock(data));
   turn.append(answerParagraph(data));
   if (data.citations.length) {
     const list = el("ol", null, "sources");
