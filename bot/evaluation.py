@@ -63,6 +63,7 @@ class QueryResult:
     short_answer: str | None = None
     # The cited quotes with their files: another article that states the gold counts too.
     quotes: tuple[tuple[str, str], ...] = ()
+    differs: bool = False  # the answer says its sources state different values
 
 
 @dataclass
@@ -81,6 +82,8 @@ class EvalReport:
     # A short answer that neither holds a gold answer nor lies inside one, over the questions
     # that have a gold answer: a bold wrong answer is worse than none.
     short_answer_wrong: float = 0.0
+    # Of the answered questions, those whose answer says the sources differ: it should be rare.
+    disagreement_rate: float = 0.0
     natural: NaturalReport | None = None  # when the set has natural questions
     mode: str = "open question"
     results: list[QueryResult] = field(default_factory=list, repr=False)
@@ -97,6 +100,7 @@ class EvalReport:
             "short_answer_rate": round(self.short_answer_rate, 4),
             "refusal_rate": round(self.refusal_rate, 4),
             "short_answer_wrong": round(self.short_answer_wrong, 4),
+            "disagreement_rate": round(self.disagreement_rate, 4),
             "median_answer_chars": self.median_answer_chars,
             "unknown_citations": self.unknown_citations,
             **({"natural": self.natural.to_json()} if self.natural else {}),
@@ -112,6 +116,7 @@ class EvalReport:
             f"short answer         exact {self.short_answer_match:.3f}  "
             f"given {self.short_answer_rate:.3f}  wrong {self.short_answer_wrong:.3f}",
             f"refusal rate         {self.refusal_rate:.3f}",
+            f"sources differ       {self.disagreement_rate:.3f} of the answers",
             f"median answer        {self.median_answer_chars:.0f} characters",
             f"unknown citations    {self.unknown_citations}",
             *(self.natural.lines() if self.natural else []),
@@ -230,6 +235,7 @@ def run_query(
         refused=answer.refused,
         short_answer=answer.short_answer_text,
         quotes=tuple((c.file, c.quote) for c in answer.citations),
+        differs=answer.disagreement is not None,
     )
 
 
@@ -321,6 +327,7 @@ def score(results: Sequence[QueryResult], indexed_files: set[str]) -> EvalReport
         short_answer_rate=short_given / n,
         median_answer_chars=statistics.median(lengths) if lengths else 0.0,
         short_answer_wrong=wrong / max(1, sum(bool(r.query.answers) for r in results)),
+        disagreement_rate=sum(r.differs for r in results) / max(1, len(lengths)),
         natural=score_natural(results),
         results=list(results),
     )

@@ -270,19 +270,7 @@ def search_command(question: str, as_json: bool, k: int, as_of: str | None) -> N
         service = build_service(load_settings())
         passages = service.search(question, k=k, as_of=when, now=today())
         if as_json:
-            rows = [
-                {
-                    "file": p.file,
-                    "title": p.chunk.title,
-                    "date": p.chunk.date or None,
-                    "score": round(p.score, 6),
-                    "start": p.chunk.start,
-                    "end": p.chunk.end,
-                    "text": p.chunk.text,
-                    "also_in": [d.file for d in p.duplicates],
-                }
-                for p in passages
-            ]
+            rows = [p.to_json() for p in passages]
             click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
             return
         for rank, p in enumerate(passages, start=1):

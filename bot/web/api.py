@@ -13,6 +13,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
+from bot.as_of import today
 from bot.conversation import Conversation
 from bot.errors import describe
 from bot.results import Answer
@@ -49,7 +50,7 @@ def ask(body: AskRequest, request: Request, web: WebDep, owner: Asker) -> Any:
         return StreamingResponse(events, media_type="text/event-stream")
     started = time.perf_counter()
     answer = web.service.answer(
-        body.question, list(conversation.turns), as_of=body.as_of, now=date.today()
+        body.question, conversation.history(), as_of=body.as_of, now=today()
     )
     return _recorded(web, answer, started, conversation_id, conversation, "ask")
 
@@ -75,7 +76,7 @@ def _events(
     started = time.perf_counter()
     try:
         pieces = web.service.stream(
-            body.question, list(conversation.turns), as_of=body.as_of, now=date.today()
+            body.question, conversation.history(), as_of=body.as_of, now=today()
         )
         for piece in pieces:
             if isinstance(piece, Answer):
@@ -104,23 +105,13 @@ def search(
     k: Annotated[int, Query(ge=1, le=100, description="How many passages.")] = 10,
 ) -> dict[str, Any]:
     """The passages that best match `q`, best first (the rows of `newsbot search --json`)."""
-    passages = web.service.search(q, k=k, as_of=as_of, now=date.today())
+    passages = web.service.search(q, k=k, as_of=as_of, now=today())
     return {"passages": [passage_json(p) for p in passages]}
 
 
 def passage_json(p: Passage) -> dict[str, Any]:
     """A passage as `newsbot search --json` prints it, with its article id."""
-    return {
-        "file": p.file,
-        "article": article_id(p.file),
-        "title": p.chunk.title,
-        "date": p.chunk.date or None,
-        "score": round(p.score, 6),
-        "start": p.chunk.start,
-        "end": p.chunk.end,
-        "text": p.chunk.text,
-        "also_in": [d.file for d in p.duplicates],
-    }
+    return {"article": article_id(p.file), **p.to_json()}
 
 
 @router.get("/api/articles/{article}")

@@ -12,13 +12,13 @@ import json
 import secrets
 import time
 from collections.abc import Iterator
-from datetime import date
 from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from bot.as_of import today
 from bot.conversation import Turn
 from bot.errors import QuestionError, describe
 from bot.results import Answer
@@ -76,7 +76,7 @@ def chat_completions(body: ChatRequest, web: WebDep, owner: Asker) -> Any:
             _chunks(web, reply, question, history), media_type="text/event-stream"
         )
     started = time.perf_counter()
-    answer = web.service.answer(question, history, now=date.today())
+    answer = web.service.answer(question, history, now=today())
     web.metrics.answered(answer, time.perf_counter() - started, "chat_completions")
     return reply.completion(answer)
 
@@ -140,7 +140,7 @@ def _chunks(web: Web, reply: _Reply, question: str, history: list[Turn]) -> Iter
     shown = ""
     yield _data(reply.chunk({"role": "assistant", "content": ""}))
     try:
-        for piece in web.service.stream(question, history, now=date.today()):
+        for piece in web.service.stream(question, history, now=today()):
             if isinstance(piece, Answer):
                 web.metrics.answered(piece, time.perf_counter() - started, "chat_completions")
                 full = with_sources(piece)

@@ -16,7 +16,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -98,6 +98,19 @@ class Passage:
     @property
     def published(self) -> date | None:
         return date.fromisoformat(self.chunk.date) if self.chunk.date else None
+
+    def to_json(self) -> dict[str, Any]:
+        """The passage as `newsbot search --json` prints it."""
+        return {
+            "file": self.file,
+            "title": self.chunk.title,
+            "date": self.chunk.date or None,
+            "score": round(self.score, 6),
+            "start": self.chunk.start,
+            "end": self.chunk.end,
+            "text": self.chunk.text,
+            "also_in": [d.file for d in self.duplicates],
+        }
 
 
 @dataclass(frozen=True)
