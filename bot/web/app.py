@@ -13,7 +13,7 @@ from fastapi.responses import Response
 from bot.rate_limit import QuestionRateLimiter
 from bot.service import NewsService
 from bot.settings import OPENAI_API, Settings
-from bot.web import api, openai_compat, page
+from bot.web import api, api_docs, openai_compat, page
 from bot.web.access import BodyLimit, Tokens, parse_tokens
 from bot.web.context import Web, owner_of, web_of
 from bot.web.conversations import Conversations
@@ -29,7 +29,7 @@ def create_app(service: NewsService, settings: Settings) -> FastAPI:
         title="newsbot",
         summary="Questions about the indexed news articles, answered with cited quotes.",
         version=_version(),
-        docs_url="/docs",
+        docs_url=None,  # Swagger UI loads from a CDN: bot/web/api_docs.py serves /docs offline
         redoc_url=None,
     )
     tokens = settings.api_tokens.get_secret_value() if settings.api_tokens else None
@@ -50,6 +50,7 @@ def create_app(service: NewsService, settings: Settings) -> FastAPI:
     app.include_router(api.router)
     app.include_router(openai_compat.router)
     app.include_router(page.router)
+    app.include_router(api_docs.router)
     app.add_api_route("/metrics", _metrics, include_in_schema=False)
     app.middleware("http")(_log_counts)
     if settings.api_cors:
