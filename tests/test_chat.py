@@ -128,6 +128,7 @@ def test_a_conversation_in_the_terminal(terminal: Terminal, data_dir: Path) -> N
     assert ROCKETS in history and FOLLOW_UP in history
 
 
+@pytest.mark.slow
 def test_ctrl_c_stops_the_answer_not_the_chat(terminal: Terminal, data_dir: Path) -> None:
     terminal.prompt()
     terminal.child.sendline("Which agreement was renewed?")

@@ -118,6 +118,7 @@ def test_the_extractive_answer_never_quotes_an_order(corpus: tuple[Path, Path]) 
     assert EVIL not in done.stdout
 
 
+@pytest.mark.slow
 def test_the_chat_streams_only_checked_sentences(
     corpus: tuple[Path, Path], obeying_model: ScriptedServer, tmp_path: Path
 ) -> None:
@@ -150,6 +151,7 @@ def test_the_chat_streams_only_checked_sentences(
     assert_clean(screen)
 
 
+@pytest.mark.slow
 def test_telegram_streams_and_sends_only_checked_sentences(
     corpus: tuple[Path, Path], obeying_model: ScriptedServer
 ) -> None:

@@ -129,6 +129,7 @@ def test_the_rich_terminal_shows_article_text_without_its_escapes(
 # --- Telegram: a link longer than a message ---------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_citation_with_a_4100_character_link_reaches_telegram_whole(escaped_data: Path) -> None:
     with TelegramStandIn(TOKEN) as standin:
         with newsbot_telegram(escaped_data, standin) as bot:
@@ -232,6 +233,7 @@ def test_a_bot_api_error_quoting_the_token_upper_cased_shows_none_of_it(
 # --- where the settings came from -------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_telegram_says_which_env_file_it_read_and_a_planted_bot_api(
     seeded_data_dir: Path, tmp_path: Path
 ) -> None:

@@ -511,6 +511,7 @@ def test_flood_control_is_waited_out_and_the_answer_delivered_once(
     assert len(standin.sent(14)) == 1
 
 
+@pytest.mark.slow
 def test_server_errors_for_a_while_then_every_answer_exactly_once(
     start_bot: Callable[..., TelegramStandIn],
 ) -> None:

@@ -15,6 +15,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import SEED_A, run_newsbot
 from tests.support.telegram_standin import BOT_USERNAME, TelegramStandIn, parse_telegram_html
 
@@ -71,6 +73,7 @@ def main_case(data_dir: Path, env: dict[str, str] | None = None) -> None:
         assert TOKEN.split(":")[1] not in err + out
 
 
+@pytest.mark.slow
 def test_polling_bot_answers_and_never_logs_its_token(seeded_data_dir: Path) -> None:
     main_case(seeded_data_dir)
 
