@@ -16,6 +16,7 @@ import argparse
 import time
 from pathlib import Path
 
+from question_sets import indexed_settings
 from timing import p50, p95
 
 
@@ -27,14 +28,10 @@ def main() -> None:
     parser.add_argument("--warm-up", type=int, default=10)
     args = parser.parse_args()
 
-    from bot.evaluation import eval_settings, load_queries
-    from bot.factory import build_embedder, build_indexer, build_service
-    from bot.terminal.cli import load_settings
+    from bot.evaluation import load_queries
+    from bot.factory import build_service
 
-    settings = load_settings()
-    embedder = build_embedder(settings)
-    settings = eval_settings(settings, args.articles, embedder.name)
-    build_indexer(settings, embedder).run([args.articles])
+    settings = indexed_settings(args.articles)
     service = build_service(settings)
     queries = load_queries(args.queries, args.as_of_field)
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import os
 import socket
-import statistics
 import subprocess
 import sys
 import time
@@ -27,14 +26,12 @@ from itertools import cycle, islice
 from pathlib import Path
 from typing import Any
 
+from question_sets import indexed_settings
+from timing import p50, p95
+
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
-
-
-def percentile(times: list[float], q: float) -> float:
-    ordered = sorted(times)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def cpu_seconds(pid: int) -> float:
@@ -46,8 +43,8 @@ def cpu_seconds(pid: int) -> float:
 def line(label: str, times: list[float], wall: float, cpu: float) -> str:
     n = len(times)
     return (
-        f"{label:<22} {n:>4}  p50 {statistics.median(times) * 1000:7.0f} ms  "
-        f"p95 {percentile(times, 0.95) * 1000:7.0f} ms  {n / wall:6.2f} answers/s  "
+        f"{label:<22} {n:>4}  p50 {p50(times) * 1000:7.0f} ms  "
+        f"p95 {p95(times) * 1000:7.0f} ms  {n / wall:6.2f} answers/s  "
         f"CPU {cpu / n * 1000:6.0f} ms/answer"
     )
 
@@ -128,14 +125,10 @@ def main() -> None:
     parser.add_argument("--warm-up", type=int, default=5)
     args = parser.parse_args()
 
-    from bot.evaluation import eval_settings, load_queries
-    from bot.factory import build_embedder, build_indexer, build_service
-    from bot.terminal.cli import load_settings
+    from bot.evaluation import load_queries
+    from bot.factory import build_service
 
-    settings = load_settings()
-    embedder = build_embedder(settings)
-    settings = eval_settings(settings, args.articles, embedder.name)
-    build_indexer(settings, embedder).run([args.articles])
+    settings = indexed_settings(args.articles)
     all_queries = load_queries(args.queries, args.as_of_field)
     warm, timed = all_queries[: args.warm_up], all_queries[args.warm_up :]
     queries = list(islice(cycle(timed), args.questions))
