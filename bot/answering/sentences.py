@@ -109,12 +109,28 @@ def sentences_of(passages: Sequence[Passage]) -> list[Sentence]:
                 continue
             seen.add((chunk.file, text))
             found.append((passage, start, end, text, context))
+    found = [f for f in found if not _cut_short_of(f[3], f[0].file, found)]
     # One call for all: the tokenizer's cost is mostly per call.
     tokens = tokenize([text for _, _, _, text, _ in found])
     return [
         Sentence(passage, start, end, text, frozenset(words), context_text=context)
         for (passage, start, end, text, context), words in zip(found, tokens, strict=True)
     ]
+
+
+_CUT = re.compile(r"\s*(\.\.\.|…)\s*$")
+
+
+def _cut_short_of(
+    text: str, file: str, found: Sequence[tuple[Passage, int, int, str, str]]
+) -> bool:
+    """A summary line cut off with "..." ("valued at approximately $3.9 ...") whose whole sentence
+    the same article states too: that one is quoted instead."""
+    cut = _CUT.search(text)
+    if cut is None:
+        return False
+    head = text[: cut.start()]
+    return any(p.file == file and t != text and t.startswith(head) for p, _, _, t, _ in found)
 
 
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
