@@ -196,3 +196,11 @@ def test_natural_sets_are_scored_by_their_kinds(tmp_path: Path) -> None:
     assert natural.refused_unanswerable == 1.0 and natural.refused_answerable == 0.0
     assert natural.short_right == 0.5 and natural.short_wrong == 0.5
     assert report.short_answer_wrong == 0.5
+
+
+def test_a_figure_of_another_country_is_no_short_answer(service: NewsService) -> None:
+    # The articles give the 14 annual exercises of the US and Malaysia; Thailand is named only in
+    # another sentence (the ceasefire), so no bold "14" answers for Thailand.
+    answer = ask(service, "How many annual exercises does Thailand hold with the US?")
+    assert answer.short_answer is None
+    assert not any("Thailand" in c.quote and "14" in c.quote for c in answer.citations)

@@ -17,7 +17,7 @@ from bot.answering.answerability import Coverage, CoverageConfig, Idf, coverage
 from bot.answering.candidates import read_sentence
 from bot.answering.disagreement import Quoted, disagreement
 from bot.answering.entities import known_entities
-from bot.answering.mentions import nouns_meaning
+from bot.answering.mentions import name_stated, nouns_meaning
 from bot.answering.refusal import refusal
 from bot.answering.sentences import QuestionWords, Sentence, find_pattern_answers, sentences_of
 from bot.results import SHORT_ANSWER_SEP, Answer, Citation, ShortAnswer
@@ -174,6 +174,7 @@ class ExtractiveAnswerer:
             and (question.focus_generic or found.on_focus)
             # A later quote's candidate only when it stands right by the question's focus.
             and (n == 1 or (found.on_focus and found.link == 1.0))
+            and _names_stated(question, cand)
         ]
         if not eligible:
             return None
@@ -344,6 +345,13 @@ def _quotes(
             f"{_as_quote(text)} {''.join(f'[{n}]' for n in ns)}" for text, ns in markers.items()
         ]
     return parts
+
+
+def _names_stated(question: Question, cand: Sentence) -> bool:
+    """Whether the sentence (with the one before it and its article's title) states every name
+    the question gives: "how about Oppenheimer?" is not answered by a figure of Barbie's."""
+    around = f"{cand.context_text} {cand.text} {cand.passage.chunk.title}"
+    return all(name_stated(n, around) for n in question.names)
 
 
 def _quoted(cand: Sentence, n: int) -> Quoted:
