@@ -147,21 +147,26 @@ def test_an_article_s_markup_and_javascript_links_stay_text(page: Any) -> None:
     assert HOSTILE in page.locator("#article-meta").inner_text()
 
 
-def test_with_tokens_the_page_asks_for_one(
+def test_with_tokens_the_page_needs_one_and_the_browser_asks_for_it(
     browser: Any, service: Any, corpus: Any, cache_home: Path
 ) -> None:
+    import httpx
+
     from tests.test_web import serve
 
     with serve(service, corpus, cache_home, api_tokens="token-of-alice") as guarded:
-        context = browser.new_context()
+        for path in ("/", "/static/page.js", "/docs", "/openapi.json"):
+            refused = httpx.get(guarded.url(path), timeout=30)
+            assert refused.status_code == 401, path
+            assert refused.headers["www-authenticate"].startswith("Basic realm=")
+            assert set(refused.json()) == {"error"}
+        # What a browser does with that: its user gives the token as the password, once.
+        context = browser.new_context(
+            http_credentials={"username": "newsroom", "password": "token-of-alice"}
+        )
         page = context.new_page()
         page.set_default_timeout(30_000)
         page.goto(guarded.url("/"))
-        assert page.get_by_label("Access token").is_hidden()
-        refused = ask(page, ASKED)
-        assert "needs `Authorization: Bearer <token>`" in refused.inner_text()
-        assert page.get_by_label("Access token").is_visible()
-        page.get_by_label("Access token").fill("token-of-alice")
         answered = ask(page, ASKED)
         assert answered.locator("strong.short-answer").inner_text() == "Cross-Servicing Agreement"
         context.close()

@@ -1,12 +1,14 @@
 """Who may use the server and how much: the bind rule, bearer tokens, CORS, size and rate limits.
 
 Bound to loopback, anyone on the machine may ask. On any other address the server refuses to start
-unless NEWSBOT_API_TOKENS is set, and then every route but /healthz (and the page's own files, which
-hold no data) needs `Authorization: Bearer <token>`.
+unless NEWSBOT_API_TOKENS is set, and then every route but /healthz needs `Authorization: Bearer
+<token>`, or the token as the password of Basic authentication, which is what a browser asks its
+user for when the page answers 401.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import ipaddress
@@ -61,14 +63,29 @@ class Tokens:
         Unauthorized for a missing or unknown token."""
         if not self.required:
             return LOCAL
-        scheme, _, token = request.headers.get("authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
+        token = _token_of(request.headers.get("authorization", ""))
+        if not token:
             raise Unauthorized("this server needs `Authorization: Bearer <token>`")
         digest = hashlib.sha256(token.strip().encode()).digest()
         # Every token is compared, in constant time, so timing says nothing of which is near.
         if not sum(hmac.compare_digest(digest, known) for known in self._digests):
             raise Unauthorized("that token is not one of this server's")
         return digest.hex()[:16]
+
+
+def _token_of(header: str) -> str:
+    """The token of `Authorization: Bearer <token>`, or the password of `Basic` (what a browser
+    sends for the page, after asking for it); "" without one."""
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer":
+        return value.strip()
+    if scheme.lower() == "basic":
+        try:
+            decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+        except (ValueError, UnicodeDecodeError):
+            return ""
+        return decoded.partition(":")[2].strip()
+    return ""
 
 
 def count_question(limiter: QuestionRateLimiter, owner: str) -> None:

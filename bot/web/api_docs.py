@@ -13,6 +13,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from bot.web.context import Visitor
 from bot.web.page import SECURITY_HEADERS
 
 router = APIRouter(include_in_schema=False)
@@ -24,8 +25,15 @@ _STYLE = (
 )
 
 
+@router.get("/openapi.json")
+def openapi_schema(request: Request, visitor: Visitor) -> dict[str, Any]:
+    """The schema itself, behind the token like every route but /healthz."""
+    schema: dict[str, Any] = request.app.openapi()
+    return schema
+
+
 @router.get("/docs")
-def api_docs(request: Request) -> Response:
+def api_docs(request: Request, visitor: Visitor) -> Response:
     """Every route of the schema: method, path, what it does, its parameters and its body."""
     schema = request.app.openapi()
     parts = [

@@ -29,7 +29,10 @@ def create_app(service: NewsService, settings: Settings) -> FastAPI:
         title="newsbot",
         summary="Questions about the indexed news articles, answered with cited quotes.",
         version=_version(),
-        docs_url=None,  # Swagger UI loads from a CDN: bot/web/api_docs.py serves /docs offline
+        # Both are bot/web/api_docs.py's: Swagger UI loads from a CDN, and the schema is behind
+        # the token like every route but /healthz.
+        docs_url=None,
+        openapi_url=None,
         redoc_url=None,
     )
     tokens = settings.api_tokens.get_secret_value() if settings.api_tokens else None

@@ -11,6 +11,7 @@ from bot.rate_limit import QuestionRateLimiter
 from bot.service import NewsService
 from bot.web.access import Tokens, count_question
 from bot.web.conversations import Conversations
+from bot.web.errors import PageUnauthorized, Unauthorized
 from bot.web.metrics import Metrics
 
 
@@ -37,6 +38,17 @@ def owner_of(request: Request) -> str:
     return web_of(request).tokens.owner(request)
 
 
+def visitor_of(request: Request) -> str:
+    """The identity of a browser asking for the page: as `owner_of`, but a missing token asks
+    the browser for it (Basic authentication, the token as the password)."""
+    try:
+        return owner_of(request)
+    except Unauthorized as error:
+        raise PageUnauthorized(
+            "this page needs the server's token: give it as the password (any user name)"
+        ) from error
+
+
 def asker_of(request: Request) -> str:
     """The caller's identity, counted against its questions per minute."""
     owner = owner_of(request)
@@ -47,3 +59,4 @@ def asker_of(request: Request) -> str:
 WebDep = Annotated[Web, Depends(web_of)]
 Owner = Annotated[str, Depends(owner_of)]
 Asker = Annotated[str, Depends(asker_of)]
+Visitor = Annotated[str, Depends(visitor_of)]

@@ -3,6 +3,7 @@
 index.errors.NewsbotError
 └── RequestError        the request can't be served as sent; `status` is its HTTP status
     ├── Unauthorized    no bearer token, or not one of NEWSBOT_API_TOKENS
+    │   └── PageUnauthorized  the same for the page, which a browser asks for itself
     ├── RateLimited     the token asked more questions this minute than it may
     ├── TooLarge        the request's body is over the size limit
     ├── LengthRequired  a body without a Content-Length
@@ -34,6 +35,13 @@ class Unauthorized(RequestError):
 
     status = 401
     headers = {"WWW-Authenticate": "Bearer"}  # noqa: RUF012
+
+
+class PageUnauthorized(Unauthorized):
+    """The page (or the API's reference) without the server's token: a browser asks its user for
+    it, as the password of Basic authentication, and sends it with every request after."""
+
+    headers = {"WWW-Authenticate": 'Basic realm="newsbot", charset="UTF-8"'}  # noqa: RUF012
 
 
 class RateLimited(RequestError):

@@ -12,6 +12,8 @@ from importlib.resources import files
 from fastapi import APIRouter
 from fastapi.responses import Response
 
+from bot.web.context import Visitor
+
 router = APIRouter(include_in_schema=False)
 
 _STATIC = files("bot.web") / "static"
@@ -30,14 +32,14 @@ SECURITY_HEADERS = {
 
 
 @router.get("/")
-def page() -> Response:
+def page(visitor: Visitor) -> Response:
     """The page (it holds no data: what it shows comes from the API, with the token if needed)."""
     html = (_STATIC / "page.html").read_bytes()
     return Response(html, media_type="text/html; charset=utf-8", headers=SECURITY_HEADERS)
 
 
 @router.get("/static/{name}")
-def static(name: str) -> Response:
+def static(name: str, visitor: Visitor) -> Response:
     """The page's script and style sheet; nothing else is served."""
     if name not in _TYPES:
         return Response(status_code=404)
