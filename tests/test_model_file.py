@@ -146,3 +146,31 @@ def test_outlier_channels_are_split_off_without_changing_the_fp32_model(made) ->
     assert integer == set(products)
     fp32 = {n.name for n in made_file.graph.node if n.op_type == "MatMul"}
     assert fp32 == set(outlier_products)
+
+
+def test_weights_keep_to_7_bits_only_where_the_cpus_int8_products_can_saturate(made) -> None:
+    """x86 without VNNI sums int8 products in 16 bits: its file's weights fit in 7 bits, so no
+    sum overflows; a CPU with VNNI (or AMX) keeps all 8."""
+    import onnx
+    from onnx import numpy_helper
+
+    from index.model_file import saturating_cpu
+
+    avx2 = "processor\t: 0\nflags\t\t: fpu sse2 avx avx2 fma f16c\n"
+    assert saturating_cpu(avx2)
+    assert saturating_cpu(avx2.replace("avx2", "avx2 avx512f avx512bw"))
+    assert not saturating_cpu(avx2.replace("avx2", "avx2 avx512_vnni"))
+    assert not saturating_cpu(avx2.replace("avx2", "avx2 avx_vnni"))
+    assert not saturating_cpu(avx2.replace("avx2", "avx2 amx_int8"))
+    assert not saturating_cpu("processor\t: 0\nFeatures\t: fp asimd asimddp\n")
+
+    cache, _ = made
+    made_file = onnx.load(str(ModelFile.locate(cache).path))
+    weights = [
+        numpy_helper.to_array(t)
+        for t in made_file.graph.initializer
+        if t.data_type == onnx.TensorProto.INT8 and t.name.endswith("_quantized")
+    ]
+    assert weights
+    widest = max(int(np.abs(w.astype(np.int16)).max()) for w in weights)
+    assert widest <= 64 if saturating_cpu() else widest > 64
