@@ -86,7 +86,9 @@ def stream(question: dict[str, Any], published: dict[str, date]) -> list[str]:
     return sorted((f for f, d in published.items() if first <= d <= last), key=published.get)
 
 
-def scores(eval_dir: Path) -> tuple[list[DevTopic], dict[int, list[str]], dict[int, dict[str, float]]]:
+def scores(
+    eval_dir: Path,
+) -> tuple[list[DevTopic], dict[int, list[str]], dict[int, dict[str, float]]]:
     """The topics kept, each one's stream, and its score for every article of it."""
     from bot.factory import build_retriever
     from bot.follows.matching import Topic, match_new_articles
@@ -146,7 +148,10 @@ def main() -> None:
     args = parser.parse_args()
 
     topics, streams, scored = scores(args.eval)
-    kinds = {"both": topics, **{k: [t for t in topics if t.kind == k] for k in ("question", "few words")}}
+    kinds = {
+        "both": topics,
+        **{k: [t for t in topics if t.kind == k] for k in ("question", "few words")},
+    }
     sweep = {k: [figures(ts, streams, scored, x) for x in SWEEP] for k, ts in kinds.items()}
     chosen = max(sweep["both"], key=lambda row: (row["f1"], row["threshold"]))["threshold"]
     at_chosen = {k: figures(ts, streams, scored, chosen) for k, ts in kinds.items()}
@@ -154,14 +159,20 @@ def main() -> None:
     if args.json:
         print(json.dumps({"chosen": chosen, "at_chosen": at_chosen, "sweep": sweep}, indent=1))
     else:
-        print(f"topics {len(topics)} ({len(kinds['question'])} questions, "
-              f"{len(kinds['few words'])} few-words); mean stream {mean_stream:.0f} articles")
-        print("| threshold | P (both) | R (both) | F1 | alerts/follow/100 | P (question) | R (question) | P (few words) | R (few words) |")
+        print(
+            f"topics {len(topics)} ({len(kinds['question'])} questions, "
+            f"{len(kinds['few words'])} few-words); mean stream {mean_stream:.0f} articles"
+        )
+        print(
+            "| threshold | P (both) | R (both) | F1 | alerts/follow/100 | P (question) | R (question) | P (few words) | R (few words) |"
+        )
         print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
         for b, q, w in zip(sweep["both"], sweep["question"], sweep["few words"], strict=True):
-            print(f"| {b['threshold']:.2f} | {b['precision']:.3f} | {b['recall']:.3f} | "
-                  f"{b['f1']:.3f} | {b['alerts_per_follow_per_100']:.2f} | {q['precision']:.3f} | "
-                  f"{q['recall']:.3f} | {w['precision']:.3f} | {w['recall']:.3f} |")
+            print(
+                f"| {b['threshold']:.2f} | {b['precision']:.3f} | {b['recall']:.3f} | "
+                f"{b['f1']:.3f} | {b['alerts_per_follow_per_100']:.2f} | {q['precision']:.3f} | "
+                f"{q['recall']:.3f} | {w['precision']:.3f} | {w['recall']:.3f} |"
+            )
         print(f"chosen (best F1 over both): {chosen:.2f}")
         for k, row in at_chosen.items():
             print(f"  {k}: " + ", ".join(f"{n} {v:.3f}" for n, v in row.items()))
@@ -188,7 +199,9 @@ def _show_false(
     step = max(1, len(false) // n)
     for t, f, s in false[::step][:n]:
         gold = [titles[g] for g in t.question["evidence_files"]]
-        print(f"\n[{t.kind}] {t.text}\n  alert {s:.3f}: {titles[f][:120]}\n  evidence: {gold[0][:120]}")
+        print(
+            f"\n[{t.kind}] {t.text}\n  alert {s:.3f}: {titles[f][:120]}\n  evidence: {gold[0][:120]}"
+        )
 
 
 if __name__ == "__main__":

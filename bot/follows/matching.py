@@ -121,9 +121,7 @@ def _term_shares(
     cleaned = [search_terms(plain_question(t)) for t in texts]
     topic_terms = [set(t) - asking for t in tokenize(cleaned)]
     records = [catalog.records[int(i)] for i in positions]
-    chunk_terms = [
-        set(t) for t in tokenize([bm25_text(r.title, r.text, r.start) for r in records])
-    ]
+    chunk_terms = [set(t) for t in tokenize([bm25_text(r.title, r.text, r.start) for r in records])]
     vocabulary = sorted(set().union(*topic_terms))
     idf = catalog.idf(vocabulary)
     # Only the terms some new chunk holds can add to a share; the others only to its whole.
