@@ -35,7 +35,7 @@ from question_sets import indexed_settings
 STREAM_BEFORE = timedelta(days=7)
 STREAM_AFTER = timedelta(days=21)
 FEW_WORDS = 5
-SWEEP = [round(0.30 + 0.02 * i, 2) for i in range(21)]
+SWEEP = [round(0.10 + 0.02 * i, 2) for i in range(41)]
 
 
 @dataclass(frozen=True)
@@ -87,14 +87,21 @@ def stream(question: dict[str, Any], published: dict[str, date]) -> list[str]:
 
 
 def scores(
-    eval_dir: Path,
+    eval_dir: Path, weights: tuple[float, float] | None = None
 ) -> tuple[list[DevTopic], dict[int, list[str]], dict[int, dict[str, float]]]:
-    """The topics kept, each one's stream, and its score for every article of it."""
+    """The topics kept, each one's stream, and its score for every article of it; `weights`
+    (dense, lexical) in place of retrieval's."""
     from bot.factory import build_retriever
     from bot.follows.matching import Topic, match_new_articles
+    from index.ranking.retrieval import RetrievalConfig
 
     queries, published = load(eval_dir)
-    retriever = build_retriever(indexed_settings(eval_dir / "articles"))
+    config = (
+        None
+        if weights is None
+        else RetrievalConfig(dense_weight=weights[0], lexical_weight=weights[1])
+    )
+    retriever = build_retriever(indexed_settings(eval_dir / "articles"), config=config)
     topics, streams = [], {}
     for t in dev_topics(queries):
         files = stream(t.question, published)
@@ -145,9 +152,12 @@ def main() -> None:
     parser.add_argument("--eval", type=Path, default=Path("../shared/eval/realtimeqa"))
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--show-false", type=int, default=0, metavar="N")
+    parser.add_argument(
+        "--weights", type=_pair, default=None, metavar="D,L", help="dense and lexical weights"
+    )
     args = parser.parse_args()
 
-    topics, streams, scored = scores(args.eval)
+    topics, streams, scored = scores(args.eval, args.weights)
     kinds = {
         "both": topics,
         **{k: [t for t in topics if t.kind == k] for k in ("question", "few words")},
@@ -178,6 +188,11 @@ def main() -> None:
             print(f"  {k}: " + ", ".join(f"{n} {v:.3f}" for n, v in row.items()))
     if args.show_false:
         _show_false(topics, streams, scored, chosen, args.show_false, args.eval)
+
+
+def _pair(text: str) -> tuple[float, float]:
+    dense, lexical = (float(x) for x in text.split(","))
+    return dense, lexical
 
 
 def _show_false(
