@@ -144,6 +144,9 @@ def figures(
         "f1": f1,
         "alerts_per_follow_per_100": 100 * alerts / articles,
         "relevant_per_follow_per_100": 100 * relevant / articles,
+        "alerts": alerts,
+        "false_alerts": alerts - hits,
+        "relevant": relevant,
     }
 
 

@@ -67,16 +67,17 @@ def match_new_articles(
 ) -> list[Match]:
     """For each topic, at most one Match per article among `files` (the files an index run added
     or changed), with score >= threshold, best first."""
-    topics = [t for t in topics if plain_question(t.text)]
-    if not topics or not files:
+    kept = [(t, text) for t in topics if (text := plain_question(t.text))]
+    if not kept or not files:
         return []
     catalog = retriever.catalog
     positions = np.flatnonzero(catalog.in_files(set(files)) & catalog.alive)
     if not len(positions):
         return []
     cfg = retriever.config
-    dense = _topic_vectors(retriever, topics) @ catalog.vectors_at(positions).T
-    lexical = _term_shares(catalog, [t.text for t in topics], positions)
+    topics, texts = [t for t, _ in kept], [text for _, text in kept]
+    dense = _topic_vectors(retriever, topics, texts) @ catalog.vectors_at(positions).T
+    lexical = _term_shares(catalog, texts, positions)
     scores = (cfg.dense_weight * dense + cfg.lexical_weight * lexical) / (
         cfg.dense_weight + cfg.lexical_weight or 1.0
     )
@@ -97,8 +98,10 @@ def match_new_articles(
     return matches
 
 
-def _topic_vectors(retriever: Retriever, topics: Sequence[Topic]) -> npt.NDArray[np.float32]:
-    """Each topic's stored embedding, the missing ones embedded in one batch."""
+def _topic_vectors(
+    retriever: Retriever, topics: Sequence[Topic], texts: Sequence[str]
+) -> npt.NDArray[np.float32]:
+    """Each topic's stored embedding, the missing ones embedded (from `texts`) in one batch."""
     dim = retriever.embedder.dim
     out = np.empty((len(topics), dim), dtype=np.float32)
     missing = [i for i, t in enumerate(topics) if t.vector is None]
@@ -106,19 +109,19 @@ def _topic_vectors(retriever: Retriever, topics: Sequence[Topic]) -> npt.NDArray
         if t.vector is not None:
             out[i] = t.vector
     if missing:
-        texts = [plain_question(topics[i].text) for i in missing]
-        out[missing] = retriever.embedder.embed(texts)
+        out[missing] = retriever.embedder.embed([texts[i] for i in missing])
     return out
 
 
 def _term_shares(
     catalog: ChunkCatalog, texts: Sequence[str], positions: npt.NDArray[np.int64]
 ) -> npt.NDArray[np.float32]:
-    """For each topic and chunk, the idf-weighted share of the topic's terms the chunk holds."""
+    """For each topic (its plain text) and chunk, the idf-weighted share of the topic's terms the
+    chunk holds."""
     # As the coverage check weighs a question's terms (`words_by_term`): without the words that
     # only ask ("how many"), tokenized in one call, as a call costs more than its texts.
     asking = set().union(*tokenize(sorted(ASKING)))
-    cleaned = [search_terms(plain_question(t)) for t in texts]
+    cleaned = [search_terms(t) for t in texts]
     topic_terms = [set(t) - asking for t in tokenize(cleaned)]
     records = [catalog.records[int(i)] for i in positions]
     chunk_terms = [set(t) for t in tokenize([bm25_text(r.title, r.text, r.start) for r in records])]
