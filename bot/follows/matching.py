@@ -7,9 +7,9 @@ question's best candidate, and RRF's are ranks, so neither is absolute):
 
 - dense: the cosine similarity of the topic's embedding and the chunk's, one matrix product of
   every topic against every new chunk;
-- lexical: the share of the topic's search terms (`search_terms`, tokenized as BM25 indexes them)
-  that the chunk holds, each weighted by its idf in the whole catalogue, so that a rare name
-  counts for more than a common word.
+- lexical: the share of the topic's search terms (`search_terms` without the words that only ask,
+  tokenized as BM25 indexes them) that the chunk holds, each weighted by its idf in the whole
+  catalogue, so that a rare name counts for more than a common word.
 
 They are added with retrieval's weights and divided by their sum, so a score runs from about 0
 to 1. An article's score is its best chunk's. The threshold was chosen on the realtimeqa dev set
@@ -49,7 +49,9 @@ class Match:
     score: float
 
 
-# Best F1 on the realtimeqa dev set (question and few-words topics together); see the module doc.
+# The best F1 on the realtimeqa dev set (342 topics, as asked and in a few words): precision 0.744
+# counting only the quiz's evidence articles as relevant, recall 0.871, 1.53 alerts per follow per
+# 100 new articles (docs/evaluation.md, "Following a story").
 THRESHOLD: float = 0.54
 
 
