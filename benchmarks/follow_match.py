@@ -83,7 +83,9 @@ def stream(question: dict[str, Any], published: dict[str, date]) -> list[str]:
     """The articles published while the topic is followed, in date order."""
     asked = date.fromisoformat(question["question_date"])
     first, last = asked - STREAM_BEFORE, asked + STREAM_AFTER
-    return sorted((f for f, d in published.items() if first <= d <= last), key=published.get)
+    return sorted(
+        (f for f, d in published.items() if first <= d <= last), key=lambda f: (published[f], f)
+    )
 
 
 def scores(
