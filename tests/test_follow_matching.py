@@ -118,3 +118,22 @@ def test_no_topics_or_no_files_give_nothing(retriever: Retriever) -> None:
     assert match_new_articles(retriever, [], NEW) == []
     assert match_new_articles(retriever, [GRAIN], []) == []
     assert match_new_articles(retriever, [Topic(key=3, text="  ")], NEW, threshold=0.0) == []
+
+
+def test_a_changed_article_is_matched_by_its_new_text(
+    tmp_path: Path, embedder: MiniLMEmbedder
+) -> None:
+    from bot.factory import build_retriever
+    from bot.settings import Settings
+
+    folder, data = tmp_path / "articles", tmp_path / "data"
+    folder.mkdir()
+    (folder / "cheese.txt").write_text(ARTICLES["cheese.txt"], encoding="utf-8")
+    assert invoke_newsbot("index", str(folder), data_dir=data).returncode == 0
+    retriever = build_retriever(Settings(data_dir=data), embedder)
+    assert match_new_articles(retriever, [GRAIN], {"cheese.txt"}) == []
+
+    (folder / "cheese.txt").write_text(ARTICLES["grain-new.txt"], encoding="utf-8")
+    assert invoke_newsbot("index", str(folder), data_dir=data).returncode == 0
+    [match] = match_new_articles(retriever, [GRAIN], {"cheese.txt"})
+    assert "Odesa" in match.passage.chunk.text
