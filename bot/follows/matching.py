@@ -19,7 +19,7 @@ to 1. An article's score is its best chunk's. The threshold was chosen on the re
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
@@ -36,7 +36,8 @@ class Topic:
 
     key: int  # the follow's id (the store assigns it)
     text: str  # what the user typed after /follow
-    vector: npt.NDArray[np.float32] | None = None  # its embedding, when stored
+    # Its embedding, when stored. Not compared: == on two arrays gives an array, not a bool.
+    vector: npt.NDArray[np.float32] | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
