@@ -208,14 +208,20 @@ def test_the_follow_limit(world: World) -> None:
 def test_many_matches_in_one_run_come_as_the_best_three_and_a_digest(world: World) -> None:
     standin = world.start_bot()
     say(standin, "/follow new harbour master appointed")
-    towns = ["Arvella", "Brisport", "Caldwyn", "Dunmarrow", "Eskerby"]
-    for town in towns:
+    # Five different stories (near-identical ones would be one story's syndicated copies).
+    towns = {
+        "Arvella": "Mirela Okonkwo, a ferry captain for eleven years, takes over the quay.",
+        "Brisport": "The fishermen's union had asked for Tomasz Halvorsen, a pilot, to get it.",
+        "Caldwyn": "Ines Marchetti will also oversee the dredging of the silted east basin.",
+        "Dunmarrow": "Kofi Lindqvist starts in March after the retirement of his predecessor.",
+        "Eskerby": "Yuki Fairbrother promised lower mooring fees for the island's yachts.",
+    }
+    for town, detail in towns.items():
         world.write(
             f"{town}.txt",
             article(
                 f"New harbour master appointed in {town}",
-                f"The town of {town} has appointed a new harbour master, the council of {town} "
-                "announced. The new harbour master was a ferry captain for eleven years.",
+                f"The council of {town} has appointed a new harbour master. {detail}",
             ),
         )
     # Published before the day of the follow: not news to it.

@@ -14,8 +14,11 @@ from index.search.catalog import ChunkRecord
 
 def citation_for(chunk: ChunkRecord, topic: str, score: float) -> Citation:
     """Citation [1] of the chunk's sentence that shares the most terms with `topic` (the first
-    such), or of the whole chunk when it has no sentence spans."""
+    such, the title left out), or of the whole chunk when it has no sentence spans."""
     spans = list(chunk.sentences) or [(chunk.start, chunk.end)]
+    # The title is shown already; the quote is what the article says.
+    body = [(a, b) for a, b in spans if chunk.text_at(a, b).strip() != chunk.title.strip()]
+    spans = body or spans
     texts = [chunk.text_at(a, b) for a, b in spans]
     wanted, *sentences = tokenize([search_terms(topic), *texts])
     terms = set(wanted)
