@@ -269,6 +269,28 @@ def test_follow_in_a_group_points_to_the_private_chat(world: World) -> None:
     assert world.store.follows() == []
 
 
+# --- the service, without a front end ----------------------------------------------------------
+
+
+def test_after_a_rebuild_only_the_articles_new_since_the_last_look_alert(world: World) -> None:
+    from bot.factory import build_follows
+
+    settings = Settings(_env_file=None, data_dir=world.data)
+    follows = build_follows(settings, world.service(settings).retriever)
+    follows.follow("web:x", "night ferry to Quillmere", today=date.today())
+    world.write("ferry.txt", FERRY_NEWS)
+    world.index()
+    assert follows.check() == 1
+    # A rebuild empties the collection: its change log cannot say what changed, so the articles
+    # the index did not hold at the last look are matched, and no other.
+    world.write("ferry2.txt", FERRY_NEWS.replace("Halvard Seim", "Ragna Holt"))
+    build_indexer(settings, world.embedder).run([world.folder], rebuild=True)
+    assert follows.check() == 1
+    assert follows.check() == 0  # that version is handled
+    assert [a.citation.file for a in follows.alerts("web:x")] == ["ferry2.txt", "ferry.txt"]
+    assert {b.follower for b in follows.pending("web:")} == set()  # alerts() delivered them
+
+
 # --- HTTP ---------------------------------------------------------------------------------------
 
 

@@ -125,8 +125,14 @@ async def follows_job(context: Context) -> None:
 
 
 async def run_follows(bot: Bot, shared: BotState) -> None:
-    """Match what the index added since the handled version, then deliver every pending alert;
-    one run at a time (the job, and /reindex right after indexing)."""
+    """Match what the index added since the handled version, then deliver every pending alert."""
+    await look_for_news(shared)
+    await deliver_pending(bot, shared)
+
+
+async def look_for_news(shared: BotState) -> None:
+    """Write the alerts for what changed in the index since the handled version; one look at a
+    time (the job, and /reindex right after indexing)."""
     async with shared.following:
         try:
             written = await asyncio.to_thread(shared.follows.check)
@@ -135,6 +141,11 @@ async def run_follows(bot: Bot, shared: BotState) -> None:
         else:
             if written:
                 log.info("follows: %d new alerts", written)
+
+
+async def deliver_pending(bot: Bot, shared: BotState) -> None:
+    """Send every alert not yet sent to a Telegram follower, one delivery at a time."""
+    async with shared.following:
         for batch in await asyncio.to_thread(shared.follows.pending, TELEGRAM):
             await _deliver(bot, shared, batch)
 

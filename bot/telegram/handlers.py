@@ -18,9 +18,10 @@ from bot.telegram.access import Verdict
 from bot.telegram.delivery import send_html
 from bot.telegram.follows import (
     counts_html,
+    deliver_pending,
     follow_command,
     following_command,
-    run_follows,
+    look_for_news,
     unfollow_command,
 )
 from bot.telegram.formatting import (
@@ -154,10 +155,13 @@ async def reindex_command(update: Update, context: Context) -> None:
     async with shared.reindexing:
         await _reply(update, context, "Indexing the articles…")
         summary = await asyncio.to_thread(shared.reindex)
+        # Before the reply: the look brings the bot's catalogue up to date, so a question asked
+        # on reading the reply is answered from the new articles, not the ones before.
+        await look_for_news(shared)
     lines = [escape(summary.line())]
     lines += [f"skipped {escape(name)}: {escape(why)}" for name, why in summary.skipped[:20]]
     await _reply(update, context, "\n".join(lines))
-    await run_follows(context.bot, shared)  # what the new articles match goes out now
+    await deliver_pending(context.bot, shared)  # what the new articles matched goes out now
 
 
 COMMANDS: dict[str, tuple[Handler, str]] = {
