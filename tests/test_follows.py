@@ -138,7 +138,7 @@ def alerts(standin: TelegramStandIn, user: int = USER) -> list[str]:
 
 def wait_alerts(standin: TelegramStandIn, count: int, user: int = USER) -> list[str]:
     found = standin.wait_for(lambda: len(alerts(standin, user)) >= count and alerts(standin, user))
-    standin.settle(quiet=1.5)  # a run's every message is out, and nothing more comes
+    standin.settle(quiet=1.2)  # a run's every message is out, and nothing more comes
     return list(found)
 
 
@@ -173,6 +173,27 @@ def test_one_alert_for_what_another_process_indexes_and_none_after_a_restart(
     world.index()
     again.settle(quiet=2.0)
     assert alerts(again) == []
+
+
+@pytest.mark.slow
+def test_what_matched_while_the_bot_was_down_comes_at_its_start_and_only_then(
+    world: World,
+) -> None:
+    from bot.factory import build_follows
+
+    standin = world.start_bot()
+    say(standin, "/follow night ferry to Quillmere")
+    world.stop_bot()
+    world.write("ferry.txt", FERRY_NEWS)
+    world.index()
+    # Another process (a `newsbot serve`, say) looks first: the alert waits in the outbox.
+    settings = Settings(_env_file=None, data_dir=world.data)
+    assert build_follows(settings, world.service(settings).retriever).check() == 1
+    assert "captain Halvard Seim" in wait_alerts(world.start_bot(), 1)[0]
+    world.stop_bot()
+    again = world.start_bot()
+    again.settle(quiet=1.5)
+    assert again.sent(USER) == []
 
 
 def test_following_is_numbered_and_unfollow_with_a_bad_number_says_so(world: World) -> None:

@@ -137,6 +137,7 @@ def help_html(
         "/sources: the last answer's sources and their quotes",
         "/source N: the whole passage behind citation [N]",
         "/reset: forget this chat's conversation",
+        "/follow TOPIC: be sent each new article about a topic (/following, /unfollow N)",
     ]
     if admin:
         lines += ["/stats: what is indexed", "/reindex: index new and changed articles"]
