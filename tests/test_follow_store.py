@@ -35,6 +35,8 @@ def test_the_schema_is_made_on_open_in_wal_mode(tmp_path: Path) -> None:
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     assert {"follows", "outbox", "state", "known_files"} <= tables
+    for name in (FILE_NAME, f"{FILE_NAME}-wal", f"{FILE_NAME}-shm"):
+        assert (tmp_path / "data" / name).stat().st_mode & 0o777 == 0o600, name
 
 
 def test_follows_keep_their_text_day_and_vector_across_a_reopen(store: FollowStore) -> None:

@@ -10,6 +10,7 @@ there or neither, and a version handled once (by any process) is never handled a
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator, Sequence
@@ -21,6 +22,8 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+
+from index.reading.private import FILE_MODE, private_dir
 
 FILE_NAME = "follows.sqlite3"
 _SCHEMA = """
@@ -100,7 +103,10 @@ class FollowStore:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(path.parent)
+        # Topics and who follows them are the users' own: readable by the owner alone, as SQLite
+        # gives its -wal and -shm files the database file's mode.
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT, FILE_MODE))
         with self._connect() as db:
             db.execute("PRAGMA journal_mode=WAL")
             db.executescript(_SCHEMA)

@@ -146,17 +146,20 @@ async def look_for_news(shared: BotState) -> None:
 async def deliver_pending(bot: Bot, shared: BotState) -> None:
     """Send every alert not yet sent to a Telegram follower, one delivery at a time."""
     async with shared.following:
+        dropped: set[str] = set()
         for batch in await asyncio.to_thread(shared.follows.pending, TELEGRAM):
-            await _deliver(bot, shared, batch)
+            if batch.follower not in dropped and not await _deliver(bot, shared, batch):
+                dropped.add(batch.follower)
 
 
-async def _deliver(bot: Bot, shared: BotState, batch: Batch) -> None:
-    """Send one follower's batch, marking each message's alerts sent as it goes."""
+async def _deliver(bot: Bot, shared: BotState, batch: Batch) -> bool:
+    """Send one follower's batch, marking each message's alerts sent as it goes; False when the
+    follower blocked the bot and was dropped."""
     chat = telegram_chat(batch.follower)
     follows = shared.follows
     if not shared.access.allows(chat, chat):  # no longer allowed: nothing is sent to them
         await asyncio.to_thread(follows.sent, batch.ids)
-        return
+        return True
     messages = [(alert_html(a), [a.id]) for a in batch.alerts]
     if batch.more:
         messages.append((digest_html(batch), [a.id for a in batch.more]))
@@ -166,7 +169,7 @@ async def _deliver(bot: Bot, shared: BotState, batch: Batch) -> None:
         except Forbidden as exc:
             log.info("follows: dropping a follower who blocked the bot (%s)", exc.message)
             await asyncio.to_thread(follows.drop, batch.follower)
-            return
+            return False
         except TimedOut as exc:
             # The message may have arrived: it is marked sent, so it never comes twice.
             log.warning("follows: an alert timed out, perhaps delivered: %s", exc)
@@ -174,8 +177,9 @@ async def _deliver(bot: Bot, shared: BotState, batch: Batch) -> None:
             log.warning("follows: Telegram refused an alert: %s", exc.message)
         except (NetworkError, TelegramError) as exc:
             log.warning("follows: alerts left for the next run: %s", exc)
-            return
+            return True
         await asyncio.to_thread(follows.sent, ids)
+    return True
 
 
 def alert_html(alert: Alert) -> str:
