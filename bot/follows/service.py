@@ -181,8 +181,9 @@ class FollowService:
 
     def check(self) -> int:
         """Match the follows against what changed in the index since the handled version, and
-        write the alerts; the number written (0 also when there was nothing new, or when another
-        process handled this version first). Blocking: run it off an event loop."""
+        write the alerts; how many the run found (an article a follower had already is not
+        written again), 0 when there was nothing new or another process handled this version
+        first. Blocking: run it off an event loop."""
         catalog = self.retriever.catalog
         version = catalog.version
         since = self.store.handled_version()
