@@ -3,7 +3,8 @@
 index.errors.NewsbotError
 ├── QuestionError   the question can't be asked as given (empty, say)
 ├── ModelError      the language model is unreachable, too slow or answered garbage
-└── ConfigError     a setting a command needs is missing or wrong
+├── ConfigError     a setting a command needs is missing or wrong
+└── FollowError     a follow can't be made or changed as asked (empty, too long, one too many)
 
 `describe` is every front end's last word on an error: the command line and the terminal chat print
 it, Telegram sends it.
@@ -39,6 +40,10 @@ class ModelError(NewsbotError):
 
 class ConfigError(NewsbotError):
     """A required setting is missing or invalid."""
+
+
+class FollowError(NewsbotError):
+    """A follow can't be made as asked; the message says what to do instead."""
 
 
 # `index` says what went wrong in its own terms (files, collections, the Chroma server); what a

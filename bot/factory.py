@@ -11,6 +11,8 @@ from typing import Any, Literal, get_args, get_origin, get_type_hints
 from bot.answering.answerer import QUOTING, Answerer
 from bot.answering.extractive import ExtractiveAnswerer
 from bot.errors import ConfigError
+from bot.follows.service import FollowService
+from bot.follows.store import FollowStore
 from bot.service import NewsService
 from bot.settings import Settings
 from index.chunking import Chunker
@@ -189,3 +191,11 @@ def build_answerer(settings: Settings, embedder: Embedder) -> Answerer:
         )
     )
     return GeneratedAnswerer(model, CitationChecker(embedder))
+
+
+def build_follows(settings: Settings, retriever: Retriever) -> FollowService:
+    """Follows and their alerts, kept in the data dir, matched against `retriever`'s collection."""
+    private_dir(settings.data_dir)
+    return FollowService(
+        FollowStore.in_data_dir(settings.data_dir), retriever, max_follows=settings.follow_max
+    )

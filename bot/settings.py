@@ -199,6 +199,15 @@ class Settings(BaseSettings):
         description="Secret Telegram sends with each webhook call; random per run when unset.",
     )
 
+    # Following a story (/follow, /api/follows)
+    follow_max: int = Field(20, ge=1, le=1000, description="Topics one user may follow at once.")
+    follow_poll: float = Field(
+        30.0,
+        gt=0,
+        le=86400,
+        description="Seconds between two looks at the index for new articles that match a follow.",
+    )
+
     # The web page and HTTP API (newsbot serve)
     api_tokens: SecretStr | None = Field(
         None,

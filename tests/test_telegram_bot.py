@@ -248,7 +248,16 @@ def test_question_gets_one_cited_answer_in_valid_html(
     first_typing = standin.calls_to("sendChatAction")[0].at
     assert first_typing <= standin.sent(5)[0].sent_at
     menu = {c["command"] for c in standin.commands["null"]}
-    assert menu == {"start", "help", "sources", "source", "reset"}
+    assert menu == {
+        "start",
+        "help",
+        "sources",
+        "source",
+        "reset",
+        "follow",
+        "following",
+        "unfollow",
+    }
     (admin_scope,) = [scope for scope in standin.commands if "77" in scope]
     admin_menu = {c["command"] for c in standin.commands[admin_scope]}
     assert admin_menu == menu | {"stats", "reindex"}

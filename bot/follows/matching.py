@@ -68,8 +68,8 @@ def match_new_articles(
     *,
     threshold: float = THRESHOLD,
 ) -> list[Match]:
-    """For each topic, at most one Match per article among `files` (the files an index run added
-    or changed), with score >= threshold, best first."""
+    """For each topic, at most one Match per article among `files` (the names of the files an
+    index run added or changed, as the catalogue holds them), with score >= threshold, best first."""
     kept = [(t, text) for t in topics if (text := plain_question(t.text))]
     if not kept or not files:
         return []

@@ -23,6 +23,7 @@ from telegram.ext import (
     CommandHandler,
     ContextTypes,
     ExtBot,
+    JobQueue,
     MessageHandler,
     TypeHandler,
     filters,
@@ -35,6 +36,7 @@ from bot.service import NewsService
 from bot.settings import Settings
 from bot.telegram.access import AccessPolicy
 from bot.telegram.delivery import send_html
+from bot.telegram.follows import follows_job
 from bot.telegram.formatting import escape
 from bot.telegram.handlers import ADMIN_COMMANDS, COMMANDS, gate
 from bot.telegram.questions import on_question
@@ -43,7 +45,7 @@ from index.indexing import IndexSummary
 
 log = logging.getLogger(__name__)
 BotApp: TypeAlias = Application[
-    ExtBot[int], Context, dict[Any, Any], ChatState, dict[Any, Any], None
+    ExtBot[int], Context, dict[Any, Any], ChatState, dict[Any, Any], JobQueue[Any]
 ]
 UPDATES = [Update.MESSAGE]
 # Blocking work (retrieval, answering) runs in worker threads. Waiting on a model server must not
@@ -83,12 +85,12 @@ def build_application(
         .context_types(ContextTypes(chat_data=ChatState))
         .rate_limiter(AIORateLimiter(max_retries=5))
         .concurrent_updates(True)
-        .job_queue(None)
         .post_init(post_init)
         .build()
     )
     _bot_state(settings, service, reindex).install(app.bot_data)
     _add_handlers(app)
+    _schedule_follows(app, settings.follow_poll)
     return app
 
 
@@ -105,9 +107,18 @@ def worker_count(service: NewsService) -> int:
     return (os.cpu_count() or 2) if service.answerer_name == "extractive" else MODEL_WORKERS
 
 
+def _schedule_follows(app: BotApp, every: float) -> None:
+    """Look for new articles that match a follow every `every` seconds, from the bot's start."""
+    if app.job_queue is None:  # pragma: no cover - python-telegram-bot[job-queue] is a dependency
+        raise ConfigError("python-telegram-bot was installed without its job queue")
+    app.job_queue.run_repeating(follows_job, interval=every, first=0.0, name="follows")
+
+
 def _bot_state(
     settings: Settings, service: NewsService, reindex: Callable[[], IndexSummary]
 ) -> BotState:
+    from bot.factory import build_follows
+
     return BotState(
         service=service,
         access=AccessPolicy(
@@ -117,6 +128,7 @@ def _bot_state(
         ),
         limiter=QuestionRateLimiter(settings.telegram_questions_per_minute),
         reindex=reindex,
+        follows=build_follows(settings, service.retriever),
     )
 
 

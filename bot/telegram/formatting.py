@@ -51,6 +51,11 @@ def source_line(c: Citation) -> str:
     return line
 
 
+def citation_block(c: Citation) -> str:
+    """A source line in bold with its quote below it: /sources, and an alert for a follow."""
+    return f"<b>{source_line(c)}</b>\n<blockquote>{escape(c.quote)}</blockquote>"
+
+
 def answer_parts(answer: Answer) -> tuple[str, str]:
     """The answer's body and its sources footer, as HTML."""
     body = escape(answer.text)
@@ -92,10 +97,7 @@ def sources_html(answer: Answer | None) -> str:
                 f"• {linked(s.title, s.url)} — {_dated(s.file, s.date)}" for s in answer.closest
             )
         return "The last answer had no sources."
-    blocks = [
-        f"<b>{source_line(c)}</b>\n<blockquote>{escape(c.quote)}</blockquote>"
-        for c in answer.citations
-    ]
+    blocks = [citation_block(c) for c in answer.citations]
     return "\n\n".join(blocks) + "\n\n<i>/source N shows the whole passage behind [N].</i>"
 
 
@@ -135,6 +137,7 @@ def help_html(
         "/sources: the last answer's sources and their quotes",
         "/source N: the whole passage behind citation [N]",
         "/reset: forget this chat's conversation",
+        "/follow TOPIC: be sent each new article about a topic (/following, /unfollow N)",
     ]
     if admin:
         lines += ["/stats: what is indexed", "/reindex: index new and changed articles"]

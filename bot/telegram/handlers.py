@@ -16,6 +16,14 @@ from bot.results import Answer, Citation, shorten
 from bot.service import IndexStats, NewsService
 from bot.telegram.access import Verdict
 from bot.telegram.delivery import send_html
+from bot.telegram.follows import (
+    counts_html,
+    deliver_pending,
+    follow_command,
+    following_command,
+    look_for_news,
+    unfollow_command,
+)
 from bot.telegram.formatting import (
     escape,
     help_html,
@@ -130,9 +138,11 @@ def admin_only(handler: Handler) -> Handler:
 
 @admin_only
 async def stats_command(update: Update, context: Context) -> None:
-    """/stats: articles, chunks, embedding model, last index time."""
-    stats = await asyncio.to_thread(bot_state(context).service.stats)
-    await _reply(update, context, stats_html(stats))
+    """/stats: articles, chunks, embedding model, last index time; follows and alerts sent."""
+    shared = bot_state(context)
+    stats = await asyncio.to_thread(shared.service.stats)
+    counts = await asyncio.to_thread(shared.follows.counts)
+    await _reply(update, context, stats_html(stats) + counts_html(counts))
 
 
 @admin_only
@@ -145,9 +155,13 @@ async def reindex_command(update: Update, context: Context) -> None:
     async with shared.reindexing:
         await _reply(update, context, "Indexing the articles…")
         summary = await asyncio.to_thread(shared.reindex)
+        # Before the reply: the look brings the bot's catalogue up to date, so a question asked
+        # on reading the reply is answered from the new articles, not the ones before.
+        await look_for_news(shared)
     lines = [escape(summary.line())]
     lines += [f"skipped {escape(name)}: {escape(why)}" for name, why in summary.skipped[:20]]
     await _reply(update, context, "\n".join(lines))
+    await deliver_pending(context.bot, shared)  # what the new articles matched goes out now
 
 
 COMMANDS: dict[str, tuple[Handler, str]] = {
@@ -156,6 +170,9 @@ COMMANDS: dict[str, tuple[Handler, str]] = {
     "sources": (sources_command, "The last answer's sources and quotes"),
     "source": (source_command, "The passage behind citation N: /source N"),
     "reset": (reset_command, "Forget this chat's conversation"),
+    "follow": (follow_command, "Be sent new articles about a topic: /follow TOPIC"),
+    "following": (following_command, "What you follow"),
+    "unfollow": (unfollow_command, "Stop following topic N: /unfollow N"),
 }
 ADMIN_COMMANDS: dict[str, tuple[Handler, str]] = {
     "stats": (stats_command, "What is indexed"),

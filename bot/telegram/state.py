@@ -1,5 +1,5 @@
 """What the handlers keep: for the whole bot in `bot_data` (the service, the access rules, the
-rate limiter, /reindex), and for each chat in `chat_data` (its conversation)."""
+rate limiter, /reindex, the follows), and for each chat in `chat_data` (its conversation)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from typing import Any, TypeAlias
 from telegram.ext import CallbackContext, ExtBot
 
 from bot.conversation import Conversation
+from bot.follows.service import FollowService
 from bot.rate_limit import QuestionRateLimiter
 from bot.service import NewsService
 from bot.telegram.access import AccessPolicy
@@ -38,7 +39,9 @@ class BotState:
     access: AccessPolicy
     limiter: QuestionRateLimiter
     reindex: Callable[[], IndexSummary]  # blocking: run it off the event loop
+    follows: FollowService
     reindexing: asyncio.Lock = field(default_factory=asyncio.Lock)
+    following: asyncio.Lock = field(default_factory=asyncio.Lock)  # one follows run at a time
 
     def install(self, bot_data: dict[Any, Any]) -> None:
         bot_data[_KEY] = self

@@ -10,10 +10,11 @@ from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import Response
 
+from bot.factory import build_follows
 from bot.rate_limit import QuestionRateLimiter
 from bot.service import NewsService
 from bot.settings import OPENAI_API, Settings
-from bot.web import api, api_docs, openai_compat, page
+from bot.web import api, api_docs, follows, openai_compat, page
 from bot.web.access import BodyLimit, Tokens, parse_tokens
 from bot.web.context import Web, owner_of, web_of
 from bot.web.conversations import Conversations
@@ -46,11 +47,13 @@ def create_app(service: NewsService, settings: Settings) -> FastAPI:
         ),
         metrics=metrics,
         max_article_bytes=settings.max_article_bytes,
+        follows=build_follows(settings, service.retriever),
         model_url=(settings.openai_base_url or OPENAI_API) if settings.llm_configured else None,
         model_key=settings.openai_api_key.get_secret_value() if settings.openai_api_key else None,
     )
     install_error_handlers(app, metrics.error)
     app.include_router(api.router)
+    app.include_router(follows.router)
     app.include_router(openai_compat.router)
     app.include_router(page.router)
     app.include_router(api_docs.router)
@@ -60,7 +63,7 @@ def create_app(service: NewsService, settings: Settings) -> FastAPI:
         app.add_middleware(
             CORSMiddleware,
             allow_origins=list(settings.api_cors),
-            allow_methods=["GET", "POST"],
+            allow_methods=["GET", "POST", "DELETE"],
             allow_headers=["Authorization", "Content-Type", "Accept"],
         )
     app.add_middleware(BodyLimit, max_bytes=settings.api_max_request_bytes)

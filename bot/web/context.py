@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from bot.follows.service import FollowService
 from bot.rate_limit import QuestionRateLimiter
 from bot.service import NewsService
 from bot.web.access import Tokens, count_question
@@ -23,6 +24,7 @@ class Web:
     conversations: Conversations
     metrics: Metrics
     max_article_bytes: int
+    follows: FollowService
     # Where the model is and its key, when one is configured: /readyz asks it for its models.
     model_url: str | None = None
     model_key: str | None = None

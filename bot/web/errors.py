@@ -19,7 +19,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from bot.errors import ConfigError, ModelError, QuestionError, describe
+from bot.errors import ConfigError, FollowError, ModelError, QuestionError, describe
 from index.errors import EmptyIndex, NewsbotError, ServerUnavailable, StoreBusy, StoreError
 
 
@@ -77,6 +77,7 @@ class NotFound(RequestError):
 # down is the server's, and said as such.
 _STATUS: dict[type[NewsbotError], int] = {
     QuestionError: 400,
+    FollowError: 400,
     EmptyIndex: 503,
     ServerUnavailable: 503,
     StoreBusy: 503,

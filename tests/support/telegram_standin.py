@@ -2,7 +2,8 @@
 
 It speaks the Bot API over HTTP at `{url}/bot{token}/{method}` like api.telegram.org, for the
 methods newsbot calls. Tests push updates (what users send), read what the bot sent, and make the
-server answer 429 (flood control) or 5xx for a while. Like Telegram, it rejects a message whose HTML
+server answer 429 (flood control) or 5xx for a while, or a chat answer 403 as a user who blocked
+the bot. Like Telegram, it rejects a message whose HTML
 Telegram would not parse or that is longer than 4096 characters, so a bad message fails loudly.
 """
 
@@ -169,6 +170,7 @@ class TelegramStandIn:
         self._user_messages: dict[tuple[int, int], dict[str, Any]] = {}
         self._chats: dict[int, dict[str, Any]] = {}
         self._faults: list[_Fault] = []
+        self._blocked: set[int] = set()
         self._next_update = 1
         self._next_message = 1
         self._closed = False
@@ -277,6 +279,11 @@ class TelegramStandIn:
         until = time.monotonic() + seconds if seconds is not None else None
         with self.changed:
             self._faults.append(_Fault(method, status, times, until, retry_after))
+
+    def block(self, chat_id: int) -> None:
+        """The user of this private chat blocks the bot: sending to it answers 403 from now on."""
+        with self.changed:
+            self._blocked.add(chat_id)
 
     # --- what the test reads -------------------------------------------------------------------
 
@@ -447,6 +454,9 @@ class TelegramStandIn:
     def _send_message(self, p: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         chat_id = int(p["chat_id"])
         text, parse_mode = str(p.get("text", "")), p.get("parse_mode")
+        with self.changed:
+            if chat_id in self._blocked:
+                return _bad(403, "Forbidden: bot was blocked by the user")
         if problem := self._check_text(text, parse_mode):
             return problem
         reply = p.get("reply_parameters") or {}
