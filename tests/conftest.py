@@ -11,7 +11,7 @@ import subprocess
 import sys
 import traceback
 import warnings
-from collections.abc import Generator, Iterator
+from collections.abc import Generator, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -139,6 +139,15 @@ def run_newsbot(
         text=True,
         timeout=120,
     )
+
+
+def write_articles(root: Path, articles: Mapping[str, str]) -> Path:
+    """`root/articles`, holding each of `articles` (file name → text): a folder to index."""
+    folder = root / "articles"
+    folder.mkdir()
+    for name, text in articles.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    return folder
 
 
 def invoke_newsbot(

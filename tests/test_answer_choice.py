@@ -17,7 +17,7 @@ from bot.factory import build_indexer, build_service
 from bot.service import NewsService
 from bot.settings import Settings
 from index.embedding import MiniLMEmbedder
-from tests.conftest import invoke_newsbot
+from tests.conftest import invoke_newsbot, write_articles
 from tests.support.llm_server import CannedServer
 from tests.test_generation import canned_completion
 
@@ -49,10 +49,7 @@ ARTICLES = {
 def corpus(tmp_path_factory: pytest.TempPathFactory, embedder: MiniLMEmbedder) -> Path:
     """The articles above, indexed once into a data dir of their own."""
     root = tmp_path_factory.mktemp("answers")
-    folder = root / "articles"
-    folder.mkdir()
-    for name, text in ARTICLES.items():
-        (folder / name).write_text(text, encoding="utf-8")
+    folder = write_articles(root, ARTICLES)
     data = root / "data"
     build_indexer(Settings(data_dir=data), embedder).run([folder])
     return data

@@ -10,7 +10,7 @@ import pytest
 from bot.follows.matching import THRESHOLD, Topic, match_new_articles, topic_vector
 from index.embedding import MiniLMEmbedder
 from index.ranking.retrieval import Retriever
-from tests.conftest import invoke_newsbot
+from tests.conftest import invoke_newsbot, write_articles
 
 _GRAIN_PARAGRAPH = (
     "Ukraine and Russia agreed to let grain ships leave the Black Sea ports of Odesa under the "
@@ -53,10 +53,7 @@ def retriever(tmp_path_factory: pytest.TempPathFactory, embedder: MiniLMEmbedder
     from bot.settings import Settings
 
     root = tmp_path_factory.mktemp("follows")
-    folder = root / "articles"
-    folder.mkdir()
-    for name, text in ARTICLES.items():
-        (folder / name).write_text(text, encoding="utf-8")
+    folder = write_articles(root, ARTICLES)
     data = root / "data"
     done = invoke_newsbot("index", str(folder), data_dir=data)
     assert done.returncode == 0, done.stderr

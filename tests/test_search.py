@@ -11,7 +11,7 @@ import pytest
 
 from index.embedding import MiniLMEmbedder
 from index.ranking.retrieval import Retriever
-from tests.conftest import invoke_newsbot
+from tests.conftest import invoke_newsbot, write_articles
 
 ARTICLES = {
     "old-election.txt": (
@@ -72,10 +72,7 @@ ARTICLES = {
 @pytest.fixture(scope="module")
 def indexed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     root = tmp_path_factory.mktemp("search")
-    folder = root / "articles"
-    folder.mkdir()
-    for name, text in ARTICLES.items():
-        (folder / name).write_text(text, encoding="utf-8")
+    folder = write_articles(root, ARTICLES)
     data = root / "data"
     done = invoke_newsbot("index", str(folder), data_dir=data)
     assert done.returncode == 0, done.stderr
