@@ -86,6 +86,17 @@ def test_a_job_title_is_read_beside_the_name(service: NewsService) -> None:
     assert answer.short_answer is not None and "Secretary of War" in answer.short_answer.text
 
 
+def test_an_abbreviation_with_dots_is_the_same_answer_without_them() -> None:
+    """The seeds write "The U.S. Secretary of War" and "US Secretary of War": one answer, which
+    two articles agree on, not two rivals that cancel the short answer."""
+    from bot.answering.candidates import _key
+
+    role = analyse("What is Pete Hegseth's job title?")
+    assert _key("U.S. Secretary of War", role) == _key("US Secretary of War", role)
+    assert _key("U.K. Prime Minister", role) == _key("UK Prime Minister", role)
+    assert _key("3.5 million", role) != _key("35 million", role)
+
+
 @pytest.mark.parametrize(
     ("question", "stated"),
     [

@@ -40,6 +40,8 @@ if TYPE_CHECKING:
 _OPENING_CREDIT = re.compile(r"^[^.!?]{0,40}?(\((CNN|AP|Reuters|AFP)[^)]*\)|\s[—–]\s|:\s)")
 # "U.S.", "D.C.", "Inc.": the full stop belongs to the name.
 _ABBREVIATION = re.compile(r"(\b\w\.){2,}$|\b(Inc|Corp|Co|Ltd|Jr|Sr|St)\.$")
+# The dot after each letter of "U.S." or "U.K.", so that "U.S." reads as "US".
+_ABBREVIATION_DOT = re.compile(r"(?<=\b[A-Za-z])\.(?=[A-Za-z]\b)")
 
 
 @dataclass
@@ -387,4 +389,6 @@ def _is_name_token(token: Token, question: Question) -> bool:
 def _key(text: str, question: Question) -> str:
     if question.kind == "date" and (day := parse_day(text)) is not None:
         return f"{day[0]:02d}-{day[1]:02d}"
+    # "U.S." and "US" are one answer: an abbreviation's dots are no word breaks.
+    text = _ABBREVIATION_DOT.sub("", text)
     return " ".join(w.casefold() for w in _WORD.findall(text))
