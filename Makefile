@@ -67,7 +67,7 @@ test: install-dev
 	$(BIN)/python -m pytest
 
 test-fast: install-test
-	$(BIN)/python -m pytest -m "not llm and not chroma_server and not slow"
+	$(BIN)/python -m pytest -n 2 --dist loadfile -m "not llm and not chroma_server and not slow"
 
 clean:
 	rm -rf $(VENV) .newsbot .pytest_cache .mypy_cache .ruff_cache

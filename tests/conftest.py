@@ -35,6 +35,14 @@ OPT_IN = {"NEWSBOT_FETCH_ALLOW_PRIVATE": "127.0.0.1"}
 _PROXY_VARS = ("http_proxy", "https_proxy", "all_proxy")
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    # A terminal's width is the pseudo-terminal's that a test opens; COLUMNS or LINES, which a
+    # parallel run's workers are given, would override it for every command the tests start.
+    del config
+    for name in ("COLUMNS", "LINES"):
+        os.environ.pop(name, None)
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """A test that uses the model server or the Chroma server is marked so, whether or not it says
     it: `make test-fast` leaves out `llm`, `chroma_server` and `slow` by marker."""
@@ -52,6 +60,12 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def cache_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The user cache of every test and of the commands they start: the int8 model file is made
     once per run, not once per test, and never in the developer's own cache."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        # One for all the workers of a parallel run (beside their own temporary folders): the
+        # model file is made by whichever worker comes first, written aside and renamed.
+        shared = tmp_path_factory.getbasetemp().parent / "cache-home"
+        shared.mkdir(exist_ok=True)
+        return shared
     return tmp_path_factory.mktemp("cache-home")
 
 

@@ -113,6 +113,7 @@ def test_a_near_topic_question_is_refused_naming_what_is_missing(seeded_data_dir
     assert plain.returncode == 3 and "F-35" in plain.stdout
 
 
+@pytest.mark.slow
 def test_the_model_is_not_called_for_a_question_the_articles_cannot_answer(corpus: Path) -> None:
     reply = canned_completion("Jane Holloway won the election [1].")
     with CannedServer(reply) as server:

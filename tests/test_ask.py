@@ -63,6 +63,7 @@ def test_answer_only_in_one_file_cites_that_file(seeded_data_dir: Path) -> None:
     assert {c["file"] for c in only_b["citations"]} == {SEED_B}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "question", ["What is the capital of France?", "Who won the 2022 World Cup final?"]
 )
@@ -88,6 +89,7 @@ def test_question_from_stdin(seeded_data_dir: Path) -> None:
     assert done.returncode == 0 and "Pentagon" in json.loads(done.stdout)["answer"]
 
 
+@pytest.mark.slow
 def test_errors_are_one_line_without_traceback(seeded_data_dir: Path, tmp_path: Path) -> None:
     empty = run_newsbot("ask", "   ", data_dir=seeded_data_dir)
     assert empty.returncode == 1

@@ -39,6 +39,7 @@ def in_terminal(*args: str, data_dir: Path, env: dict[str, str] | None = None) -
     return child.exitstatus, child.before.replace("\r\n", "\n")
 
 
+@pytest.mark.slow
 def test_on_a_terminal_the_answer_is_in_colour(seeded_data_dir: Path) -> None:
     code, out = in_terminal(RENEWED, data_dir=seeded_data_dir)
     assert code == 0
@@ -65,6 +66,7 @@ def renewed(seeded_data_dir: Path) -> tuple[dict[str, Any], set[str]]:
     return json.loads(done.stdout), imported
 
 
+@pytest.mark.slow
 def test_no_color_is_the_plain_text_of_a_pipe(seeded_data_dir: Path) -> None:
     piped = invoke_newsbot("ask", RENEWED, data_dir=seeded_data_dir)
     assert piped.returncode == 0 and "\x1b" not in piped.stdout
@@ -163,6 +165,7 @@ def test_ask_does_not_load_what_it_does_not_use(renewed: tuple[dict[str, Any], s
     assert not loaded & {"telegram", "prompt_toolkit", "llama_index", "openai", "torch"}
 
 
+@pytest.mark.slow
 def test_ask_with_a_current_catalogue_does_not_load_chroma(
     seeded_data_dir: Path, renewed: tuple[dict[str, Any], set[str]]
 ) -> None:

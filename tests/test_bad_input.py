@@ -224,6 +224,7 @@ def test_empty_questions_get_one_line_saying_how_to_ask(seeded_data_dir: Path, s
     assert err.startswith("error: ") and err.count("\n") == 1 and "question" in err
 
 
+@pytest.mark.slow
 def test_question_with_invalid_utf8_on_stdin(seeded_data_dir: Path) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "bot", "ask", "--json", "-"],

@@ -67,6 +67,7 @@ def test_the_set_is_about_sixty_sentences_a_third_invented() -> None:
     assert {s.kind for s in invented} == set(INVENTED_KINDS)
 
 
+@pytest.mark.slow
 def test_capable_answers_keep_what_the_articles_say_and_drop_inventions(
     service, capable_dir, capable_model
 ) -> None:

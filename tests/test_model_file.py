@@ -80,6 +80,7 @@ def test_a_second_process_reuses_the_file(made) -> None:
     assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("damage", ["cut short", "overwritten"])
 def test_a_damaged_file_is_detected_and_made_again(made, tmp_path: Path, damage: str) -> None:
     good_cache, embedder = made

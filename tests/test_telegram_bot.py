@@ -540,6 +540,7 @@ def test_server_errors_for_a_while_then_every_answer_exactly_once(
     assert 502 in statuses and 500 in statuses
 
 
+@pytest.mark.slow
 def test_twenty_chats_at_once_each_get_their_own_answer(
     start_bot: Callable[..., TelegramStandIn], spy: Spy
 ) -> None:

@@ -134,6 +134,7 @@ def _post(url: str, update: dict[str, object], secret: str | None) -> int:
         return exc.code
 
 
+@pytest.mark.slow
 def test_webhook_accepts_only_updates_with_the_secret_token(seeded_data_dir: Path) -> None:
     port = _free_port()
     url = f"http://127.0.0.1:{port}/newsbot-hook"

@@ -49,6 +49,7 @@ _footer = st.lists(
 ).map(lambda lines: "\n\n<b>Sources</b>\n" + "\n".join(lines))
 
 
+@pytest.mark.slow
 @settings(max_examples=120, deadline=None)
 @given(body=_document, footer=st.one_of(st.just(""), _footer), limit=st.integers(128, 500))
 def test_split_pieces_fit_parse_and_join_back(body: str, footer: str, limit: int) -> None:

@@ -524,6 +524,7 @@ def test_cors_is_off_unless_origins_are_listed(web: ServedApp, guarded: ServedAp
     assert "access-control-allow-origin" not in other.headers
 
 
+@pytest.mark.slow
 def test_newsbot_serve_logs_questions_only_as_counts(seeded_data_dir: Path, tmp_path: Path) -> None:
     port = free_port()
     secret_question = "Which agreement was renewed by the zanzibar delegation?"
