@@ -19,7 +19,7 @@ from bot.service import NewsService
 from bot.settings import Settings
 from index.language.pipeline import COMPONENTS, MODEL_VERSION, nlp
 from index.language.questions import analyse
-from tests.conftest import invoke_newsbot
+from tests.conftest import invoke_newsbot, write_articles
 
 
 @pytest.fixture(scope="module")
@@ -215,3 +215,38 @@ def test_a_figure_of_another_country_is_no_short_answer(service: NewsService) ->
     answer = ask(service, "How many annual exercises does Thailand hold with the US?")
     assert answer.short_answer is None
     assert not any("Thailand" in c.quote and "14" in c.quote for c in answer.citations)
+
+
+MEASURED = {
+    "bridge.txt": (
+        "Harbour bridge opens\nPublished: 2024-05-02 | Source: Velden Post\n\n"
+        "The new harbour bridge in Velden opened on Thursday after four years of work. "
+        "The bridge is 1,200 metres long and carries 40,000 cars a day, the city said. "
+        "It cost 90 million euros, and 300 workers built it.\n"
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def measured(tmp_path_factory: pytest.TempPathFactory) -> NewsService:
+    root = tmp_path_factory.mktemp("measured")
+    data = root / "data"
+    done = invoke_newsbot("index", str(write_articles(root, MEASURED)), data_dir=data)
+    assert done.returncode == 0, done.stderr
+    return build_service(Settings(data_dir=data))
+
+
+def test_a_measure_is_answered_in_its_units_and_refused_without_them(
+    measured: NewsService,
+) -> None:
+    """ "How long" is answered by the length the article gives; "how heavy" and "how fast" find
+    numbers (workers, cars, euros) but none counted in their units, and are refused as such."""
+    long = ask(measured, "How long is the new harbour bridge?")
+    assert not long.refused and "1,200 metres" in long.text
+    for question, wanted in [
+        ("How heavy is the new harbour bridge?", "a weight"),
+        ("How fast do the cars on the harbour bridge go?", "a speed"),
+    ]:
+        answer = ask(measured, question)
+        assert answer.refused, question
+        assert wanted in answer.text, answer.text

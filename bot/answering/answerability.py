@@ -9,7 +9,7 @@ its very words:
 - enough of its other words, each weighted by how rare it is in the index ("animated" counts for
   more than "film"), by lemma or a related word: an auxiliary or "job" never refuses on its own;
 - and, for a question that wants a kind of answer (a person, an amount, a date), a candidate of
-  that kind in the sentence.
+  that kind in the sentence; for a measure ("how fast"), a number in its units.
 A question that is not covered is refused, naming what no sentence states; neither the extractive
 answerer nor a model is asked.
 """
@@ -37,6 +37,18 @@ _KIND_WORDS = {
     "quantity": "an amount",
     "role": "a title",
     "named": "a name",
+}
+
+# What "how fast" or "how heavy" wants, named when no sentence states one.
+_MEASURE_WORDS = {
+    "fast": "a speed",
+    "far": "a distance",
+    "tall": "a height",
+    "high": "a height",
+    "deep": "a depth",
+    "long": "a length or a time",
+    "heavy": "a weight",
+    "weigh": "a weight",
 }
 
 
@@ -173,7 +185,8 @@ def _lacking(question: Question, statement: Statement, cfg: CoverageConfig) -> l
         out += [n for n in question.bound if n not in out]
     wants_one = question.typed or question.kind == "role" or question.prep is not None
     if wants_one and not any(f.fit >= cfg.min_fit for f in statement.found):
-        out.append(_KIND_WORDS.get(question.kind, "an answer"))
+        what = _MEASURE_WORDS.get(question.measure or "") or _KIND_WORDS.get(question.kind)
+        out.append(what or "an answer")
     return out
 
 

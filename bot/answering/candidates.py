@@ -222,6 +222,12 @@ def _candidates(
     return found
 
 
+def _in_units(ent: Span, units: frozenset[str]) -> bool:
+    """Whether the entity, or the words right after it ("85 miles an hour"), give one of `units`."""
+    words = f" {' '.join(t.lower_ for t in ent.doc[ent.start : ent.end + 3])} "
+    return any(f" {unit} " in words for unit in units)
+
+
 def _typed_spans(
     question: Question, doc: Doc, link_to: Sequence[Token], known: Mapping[str, str]
 ) -> list[tuple[Span, float]]:
@@ -232,6 +238,8 @@ def _typed_spans(
         fit = question.labels.get(ent.label_, 0.0)
         if question.kind == "date" and _DURATION.match(ent.text):
             fit = min(fit, 0.3)  # "27 years" is how long, not when
+        if question.units and not _in_units(ent, question.units):
+            fit = min(fit, 0.3)  # "85 passengers" is no speed
         head = ent.root.head
         if ent.root.dep_ in _MODIFIER and head.pos_ in ("NOUN", "PROPN") and head not in link_to:
             # "U.S. HIMARS", "Malaysia's minister": it says which, it is not the thing.

@@ -154,6 +154,41 @@ HOW = {
     "heavy": "quantity",
     "deep": "quantity",
 }
+
+
+def _unit_words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+# "How fast", "how heavy": what a measure's answer is counted in. A number without one of these
+# units ("85 passengers") says nothing of a speed or a weight. "Long" is a time or a length;
+# "fast" is also the seconds from 0 to 60. A unit may be two words ("an hour").
+_DURATION_UNITS = _unit_words(
+    "second seconds minute minutes hour hours day days week weeks month months year years "
+    "decade decades century centuries"
+)
+_LENGTH_UNITS = _unit_words(
+    "mile miles km kilometer kilometers kilometre kilometres meter meters metre metres m cm "
+    "centimeters centimetres mm foot feet ft inch inches yard yards nautical storey storeys "
+    "stories floors"
+)
+_SPEED_UNITS = frozenset(
+    ["mph", "kph", "km/h", "knot", "knots", "mach", "per hour", "an hour", "per second", "seconds"]
+)
+_WEIGHT_UNITS = _unit_words(
+    "pound pounds lb lbs kg kilogram kilograms kilogramme kilogrammes gram grams g ton tons "
+    "tonne tonnes ounce ounces oz stone"
+)
+MEASURE_UNITS: dict[str, frozenset[str]] = {
+    "fast": _SPEED_UNITS,
+    "far": _LENGTH_UNITS,
+    "tall": _LENGTH_UNITS,
+    "high": _LENGTH_UNITS,
+    "deep": _LENGTH_UNITS,
+    "long": _DURATION_UNITS | _LENGTH_UNITS,
+    "heavy": _WEIGHT_UNITS,
+    "weigh": _WEIGHT_UNITS,
+}
 # Verbs that carry no relation of their own ("what is", "what did they do").
 LIGHT_VERBS = frozenset(["be", "have", "do", "get", "make", "go", "say", "tell", "happen", "want"])
 MONEY_WORDS |= {"acquire", "acquisition", "purchase"}

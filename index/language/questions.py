@@ -22,6 +22,7 @@ from index.language.question_words import (
     HOW,
     LABELS,
     LIGHT_VERBS,
+    MEASURE_UNITS,
     MONEY_WORDS,
     PRONOUNS,
     ROLE_HEADS,
@@ -56,6 +57,14 @@ class Question:
     # "Where were they fired?" asked first: a pronoun, and no name or noun to say who or what.
     unresolved: str | None = None
     words: frozenset[str] = field(default_factory=frozenset)  # every word's lemma: echoes
+    # "How fast", "how heavy": the measure it asks for ("fast", "weigh"), whose units its
+    # answer is counted in; None: any number.
+    measure: str | None = None
+
+    @property
+    def units(self) -> frozenset[str]:
+        """The units an answer to its measure is counted in; empty for any other question."""
+        return MEASURE_UNITS.get(self.measure or "", frozenset())
 
     @property
     def typed(self) -> bool:
@@ -129,7 +138,20 @@ def _read(text: str, doc: Doc) -> Question:
         words=frozenset(t.lemma_.casefold() for t in doc if not t.is_punct),
         spelled={t.lemma_.casefold(): t.text for t in reversed(doc)},
         unresolved=_unresolved(doc, names),
+        measure=_measure(doc, wh, kind),
     )
+
+
+def _measure(doc: Doc, wh: Token | None, kind: Kind) -> str | None:
+    """The measure a quantity is asked in: "how fast" a speed, "how much does it weigh" a weight.
+    None for a price ("how high are gas prices" is money) or any other question."""
+    lemmas = {t.lemma_.casefold() for t in doc}
+    if kind != "quantity" or lemmas & MONEY_WORDS:
+        return None
+    after_how = doc[wh.i + 1].lower_ if wh is not None and wh.i + 1 < len(doc) else ""
+    if wh is not None and wh.lower_ == "how" and after_how in MEASURE_UNITS:
+        return after_how
+    return "weigh" if "weigh" in lemmas else None
 
 
 _WH_TAGS = ("WDT", "WP", "WP$", "WRB")
