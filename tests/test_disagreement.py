@@ -16,6 +16,8 @@ from bot.results import Answer
 from bot.service import NewsService
 from bot.settings import Settings
 from tests.conftest import invoke_newsbot
+from tests.support.llm_server import CannedServer
+from tests.test_generation import canned_completion
 
 ARTICLES = {
     # Two outlets, two death tolls for one flood.
@@ -196,3 +198,21 @@ def test_the_chat_shows_that_sources_differ(data_dir: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "Sources differ:" in done.stdout
     assert "250" in done.stdout and "300" in done.stdout
+
+
+def test_with_a_model_the_sources_that_differ_are_quoted_and_the_model_is_not_asked(
+    data_dir: Path,
+) -> None:
+    """A model would pick one of the values: where the sources differ, each is quoted instead."""
+    reply = canned_completion("The floods killed 300 people [1].")
+    with CannedServer(reply) as server:
+        settings = Settings(data_dir=data_dir, openai_base_url=server.base_url, llm_retries=0)
+        service = build_service(settings)
+        differing = ask(service, "How many people died in the Ebro valley floods?")
+        assert differing.disagreement is not None and differing.mode == "extractive"
+        assert [v.value for v in differing.disagreement.values] == ["250", "300"]
+        assert server.requests == 0
+        # Where they agree, the model is asked (its canned reply, about the floods, is then
+        # dropped by the checker: what matters here is that it was asked).
+        agreeing = ask(service, AGREEING[0])
+        assert agreeing.disagreement is None and server.requests == 1

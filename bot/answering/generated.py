@@ -70,6 +70,14 @@ class GeneratedAnswerer:
         if not passages:
             yield refusal(question, passages, standalone=standalone)
             return
+        quoted = found.extractive.answer(
+            question, passages, standalone=standalone, reading=found.reading
+        )
+        if quoted.disagreement is not None:
+            # Which source is right is not the model's to pick: the answer says what each states,
+            # quoting them, and the model is not asked.
+            yield quoted
+            return
         sources = source_views(passages)
         messages = answer_messages(standalone or question, sources)
         checking = StreamingCheck(self.checker, sources)
