@@ -104,8 +104,7 @@ class GeneratedAnswerer:
                 verified=verified,
             )
         elif verified.supported == 0:
-            fallback = found.extractive.answer(question, passages, standalone=standalone)
-            yield replace(fallback, verified=verified, notice=UNVERIFIED_NOTICE)
+            yield replace(quoted, verified=verified, notice=UNVERIFIED_NOTICE)
         else:
             yield Answer(
                 question=question,
